@@ -1,0 +1,383 @@
+"""The hub: one greenlet per process that runs everything that is ready.
+
+Every other greenlet, the program's main greenlet included, switches to the
+hub when it has to wait, and the hub switches back to it when what it waits
+for is ready.  One pass of the loop:
+
+1. run the callbacks that were ready when the pass began (FIFO; anything
+   scheduled during the pass waits for the next one, so a greenlet that
+   yields in a loop cannot starve the others);
+2. compute the select timeout from the earliest timer (0 when callbacks are
+   pending, None when there is nothing timed);
+3. ``selector.select(timeout)``;
+4. switch to the greenlets whose file descriptors are ready;
+5. fire the timers that are due.
+
+Waits are built from two primitives, :meth:`Hub.wait_fd` and a plain
+:meth:`Hub.switch` paired with a timer or a callback.  Everything else
+(greenlets, timeouts, queues, sockets) lives in its own module.
+
+Registrations of file descriptors are kept lazily: when a wait ends, the
+waiter is cleared but the fd stays in the selector, because a connection
+that is read again and again would otherwise pay two ``epoll_ctl`` calls
+per read.  An event on an fd nobody waits for drops the registration then.
+"""
+
+import errno
+import heapq
+import logging
+import selectors
+import signal
+import socket as _socket
+import sys
+import time
+from collections import deque
+
+from greenlet import getcurrent, greenlet
+
+__all__ = ["Hub", "Timer", "get_hub", "LoopExit", "ConcurrentWaitError"]
+
+log = logging.getLogger("locust.engine")
+
+_READ = selectors.EVENT_READ
+_WRITE = selectors.EVENT_WRITE
+
+
+class LoopExit(RuntimeError):
+    """Raised in the main greenlet when it waits and nothing could ever wake it.
+
+    No callback is pending, no timer is set and no file descriptor is being
+    waited on: the wait would last forever.
+    """
+
+
+class ConcurrentWaitError(RuntimeError):
+    """A second greenlet tried to wait on an fd in a direction already waited on."""
+
+
+class Timer:
+    """A callback due at a point in time; ``cancel()`` before it fires to drop it."""
+
+    __slots__ = ("deadline", "callback", "args", "_hub")
+
+    def __init__(self, hub, deadline, callback, args):
+        self._hub = hub
+        self.deadline = deadline
+        self.callback = callback
+        self.args = args
+
+    @property
+    def pending(self):
+        """True until the timer fired or was cancelled."""
+        return self.callback is not None
+
+    def cancel(self):
+        """Stop the timer from firing. Safe to call more than once."""
+        if self.callback is not None:
+            self.callback = None
+            self.args = None
+            self._hub._timer_cancelled()
+
+
+class _FdWaiters:
+    """Who waits on one file descriptor: at most one reader and one writer."""
+
+    __slots__ = ("reader", "writer", "mask")
+
+    def __init__(self):
+        self.reader = None
+        self.writer = None
+        self.mask = 0  # what the selector currently watches for this fd
+
+
+class Hub(greenlet):
+    """The event loop greenlet. Get the process's hub with :func:`get_hub`."""
+
+    #: The clock the hub measures time with; swap it in tests.
+    clock = staticmethod(time.monotonic)
+    #: The selector class; epoll on Linux.
+    selector_class = selectors.DefaultSelector
+
+    def __init__(self):
+        # The hub's parent is the main greenlet, whoever creates it: when a
+        # signal handler raises inside the hub, that is where it belongs.
+        main = getcurrent()
+        while main.parent is not None:
+            main = main.parent
+        super().__init__(parent=main)
+        self.selector = self.selector_class()
+        self._callbacks = deque()
+        self._timers = []          # heap of (deadline, sequence, Timer)
+        self._timer_seq = 0
+        self._cancelled = 0        # cancelled timers still in the heap
+        self._fds = {}             # fd -> _FdWaiters
+        self._waiting_fds = 0      # number of (fd, direction) slots in use
+        self._wakeup = None
+        self._install_signal_wakeup()
+
+    # -- signals ---------------------------------------------------------
+
+    def _install_signal_wakeup(self):
+        # A signal that arrives while we sit in select() must wake us at
+        # once; the C handler writes a byte to this socket (PEP 475 would
+        # otherwise retry select() after running handlers that do not raise).
+        try:
+            r, w = _socket.socketpair()
+            r.setblocking(False)
+            w.setblocking(False)
+            signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
+        except (ValueError, OSError):  # not the main thread: no signals here
+            return
+        self._wakeup = (r, w)
+        self.selector.register(r.fileno(), _READ, None)
+
+    def _drain_wakeup(self):
+        try:
+            while self._wakeup[0].recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    # -- callbacks and timers -------------------------------------------
+
+    def run_callback(self, callback, *args):
+        """Call ``callback(*args)`` from the hub on its next pass."""
+        self._callbacks.append((callback, args))
+
+    def call_later(self, seconds, callback, *args):
+        """Call ``callback(*args)`` from the hub after ``seconds``; returns a :class:`Timer`."""
+        timer = Timer(self, self.clock() + seconds, callback, args)
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (timer.deadline, self._timer_seq, timer))
+        return timer
+
+    def _timer_cancelled(self):
+        # Cancelled timers stay in the heap (removing one is O(n)); when
+        # they are the majority the heap is rebuilt, so a million cancelled
+        # sleeps do not keep a million entries alive.
+        self._cancelled += 1
+        if self._cancelled > 256 and self._cancelled * 2 > len(self._timers):
+            self._timers = [e for e in self._timers if e[2].callback is not None]
+            heapq.heapify(self._timers)
+            self._cancelled = 0
+
+    # -- waiting -----------------------------------------------------------
+
+    def switch(self, *args):
+        """Switch to the hub; returns what the waking side passes.
+
+        Raises RuntimeError when called from the hub itself (a blocking call
+        made from a callback or a link), which would otherwise hang forever.
+        """
+        if getcurrent() is self:
+            raise RuntimeError(
+                "a blocking call was made from the hub (a callback, timer or link "
+                "must not wait); spawn a greenlet for it instead")
+        return greenlet.switch(self, *args)
+
+    def wait_fd(self, fd, event, timeout=None, timeout_exc=None):
+        """Wait until ``fd`` is readable (``EVENT_READ``) or writable (``EVENT_WRITE``).
+
+        May return early (a readiness that another greenlet already consumed,
+        an fd number reused after a close): callers retry their operation in a
+        loop.  Raises ``timeout_exc`` (default ``TimeoutError``) after
+        ``timeout`` seconds, ConcurrentWaitError if another greenlet already
+        waits on this fd in this direction, and whatever is thrown in by
+        ``kill()``, a ``Timeout`` or :meth:`cancel_fd`.
+        """
+        current = getcurrent()
+        if current is self:
+            raise RuntimeError("cannot wait for a file descriptor from the hub")
+        waiters = self._fds.get(fd)
+        if waiters is None:
+            waiters = self._fds[fd] = _FdWaiters()
+        if event == _READ:
+            if waiters.reader is not None:
+                raise ConcurrentWaitError("fd %d already has a greenlet waiting to read" % fd)
+            waiters.reader = current
+        else:
+            if waiters.writer is not None:
+                raise ConcurrentWaitError("fd %d already has a greenlet waiting to write" % fd)
+            waiters.writer = current
+        self._waiting_fds += 1
+        if not waiters.mask & event:
+            self._watch(fd, waiters, waiters.mask | event)
+        timer = None
+        if timeout is not None:
+            timer = self.call_later(timeout, self._throw_timeout, current, timeout_exc)
+        try:
+            greenlet.switch(self)
+        finally:
+            # Another greenlet may have replaced the record (cancel_fd and a
+            # reused fd): only clear our own slot.
+            if event == _READ:
+                if waiters.reader is current:
+                    waiters.reader = None
+                    self._waiting_fds -= 1
+            elif waiters.writer is current:
+                waiters.writer = None
+                self._waiting_fds -= 1
+            if timer is not None:
+                timer.cancel()
+
+    @staticmethod
+    def _throw_timeout(glet, exc):
+        if not glet.dead:
+            glet.throw(exc if exc is not None else TimeoutError("timed out"))
+
+    def _watch(self, fd, waiters, mask):
+        old = waiters.mask
+        try:
+            if old == 0:
+                self.selector.register(fd, mask)
+            elif mask == 0:
+                self.selector.unregister(fd)
+            else:
+                self.selector.modify(fd, mask)
+        except KeyError:
+            # The fd was closed behind our back and its number reused: the
+            # kernel forgot it, the selector did not.
+            try:
+                self.selector.unregister(fd)
+            except (KeyError, ValueError, OSError):
+                pass
+            if mask:
+                self.selector.register(fd, mask)
+        except (OSError, ValueError):
+            # Closed fd (EBADF) or a stale registration (ENOENT): start over.
+            try:
+                self.selector.unregister(fd)
+            except (KeyError, ValueError, OSError):
+                pass
+            if mask:
+                self.selector.register(fd, mask)
+        waiters.mask = mask
+
+    def cancel_fd(self, fd, exc=None):
+        """Forget ``fd`` (it is being closed): its waiters get ``exc`` thrown in.
+
+        Must be called before the fd is closed, so that a new socket that
+        reuses the number does not inherit the registration.
+        """
+        waiters = self._fds.pop(fd, None)
+        if waiters is None:
+            return
+        if waiters.mask:
+            try:
+                self.selector.unregister(fd)
+            except (KeyError, ValueError, OSError):
+                pass
+        if exc is None:
+            exc = OSError(errno.EBADF, "socket closed while a greenlet was waiting on it")
+        for glet in (waiters.reader, waiters.writer):
+            if glet is not None:
+                self._waiting_fds -= 1
+                self.run_callback(_throw_if_alive, glet, exc)
+        waiters.reader = waiters.writer = None
+
+    # -- the loop ----------------------------------------------------------
+
+    def run(self):
+        """The loop; never returns. Exceptions from callbacks are logged."""
+        while True:
+            try:
+                self._run_once()
+            except (KeyboardInterrupt, SystemExit) as exc:
+                # A signal handler raised while the hub ran: the main
+                # greenlet is the one that should see it.
+                self.parent.throw(exc)
+            except LoopExit as exc:
+                self.parent.throw(exc)
+            except BaseException:  # a bug in a callback must not stop the loop
+                log.exception("error in the hub loop")
+
+    def _run_once(self):
+        callbacks = self._callbacks
+        for _ in range(len(callbacks)):
+            callback, args = callbacks.popleft()
+            try:
+                callback(*args)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:
+                log.exception("error in hub callback %r", callback)
+
+        timers = self._timers
+        if callbacks:
+            timeout = 0
+        elif timers:
+            while timers and timers[0][2].callback is None:
+                heapq.heappop(timers)
+                self._cancelled -= 1
+            timeout = max(0.0, timers[0][0] - self.clock()) if timers else None
+        else:
+            timeout = None
+        if timeout is None and not self._waiting_fds and not callbacks:
+            if not self._timers:
+                raise LoopExit("nothing left to wait for: every greenlet is blocked forever")
+
+        for key, events in self.selector.select(timeout):
+            fd = key.fd
+            waiters = self._fds.get(fd)
+            if waiters is None:
+                if self._wakeup is not None and fd == self._wakeup[0].fileno():
+                    self._drain_wakeup()
+                    continue
+                try:
+                    self.selector.unregister(fd)
+                except (KeyError, ValueError, OSError):
+                    pass
+                continue
+            # Read the slots at dispatch time, not before: an earlier switch
+            # in this batch may have closed this fd or ended the wait.
+            woke = False
+            if events & _READ:
+                glet = waiters.reader
+                if glet is not None:
+                    woke = True
+                    glet.switch()
+            if events & _WRITE:
+                glet = waiters.writer
+                if glet is not None:
+                    woke = True
+                    glet.switch()
+            if not woke and self._fds.get(fd) is waiters:
+                # Readiness nobody waits for: stop watching that direction.
+                wanted = (_READ if waiters.reader is not None else 0) | \
+                         (_WRITE if waiters.writer is not None else 0)
+                if wanted != waiters.mask:
+                    self._watch(fd, waiters, wanted)
+                if not wanted and waiters.reader is None and waiters.writer is None:
+                    self._fds.pop(fd, None)
+
+        if timers:
+            now = self.clock()
+            while timers and timers[0][0] <= now:
+                timer = heapq.heappop(timers)[2]
+                callback = timer.callback
+                if callback is None:
+                    self._cancelled -= 1
+                    continue
+                timer.callback = None
+                try:
+                    callback(*timer.args)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException:
+                    log.exception("error in timer callback %r", callback)
+
+
+def _throw_if_alive(glet, exc):
+    if not glet.dead:
+        glet.throw(exc)
+
+
+_hub = None
+
+
+def get_hub():
+    """Return this process's hub, creating it on first use."""
+    global _hub
+    if _hub is None:
+        _hub = Hub()
+    return _hub

@@ -1,0 +1,265 @@
+"""Synchronisation between greenlets: Event, Queue, LifoQueue, Semaphore, Lock.
+
+They share one mechanism, :class:`_WaiterList`: a greenlet that must wait
+puts itself on the list and switches to the hub; the side that makes
+progress possible schedules a wake-up through the hub.  The wake-up checks,
+when it runs, that the greenlet is still on the list, so a greenlet that
+gave up (timeout, kill) in the meantime is never woken by mistake.  Woken
+greenlets re-check their condition in a loop.
+"""
+
+import queue as _stdqueue
+from collections import deque
+
+from greenlet import getcurrent
+
+from .hub import get_hub
+
+__all__ = ["Event", "Queue", "LifoQueue", "Semaphore", "Lock", "Empty", "Full"]
+
+#: Raised by ``Queue.get`` when nothing arrived in time (the stdlib's class,
+#: so code written for ``queue.Queue`` catches it unchanged).
+Empty = _stdqueue.Empty
+#: Raised by ``Queue.put`` when the queue stayed full.
+Full = _stdqueue.Full
+
+_TIMED_OUT = object()
+
+
+class _WaiterList:
+    """Greenlets waiting for one condition, woken in FIFO order."""
+
+    __slots__ = ("_waiters", "_hub")
+
+    def __init__(self):
+        self._waiters = deque()
+        self._hub = None
+
+    def __len__(self):
+        return len(self._waiters)
+
+    def wait(self, timeout=None):
+        """Wait to be woken; returns False if ``timeout`` passed first."""
+        hub = self._hub or get_hub()
+        self._hub = hub
+        current = getcurrent()
+        self._waiters.append(current)
+        timer = None
+        if timeout is not None:
+            timer = hub.call_later(timeout, self._time_out, current)
+        try:
+            return hub.switch() is not _TIMED_OUT
+        finally:
+            try:
+                self._waiters.remove(current)
+            except ValueError:
+                pass  # woken: wake_one already removed it
+            if timer is not None:
+                timer.cancel()
+
+    def _time_out(self, glet):
+        if glet in self._waiters:
+            self._waiters.remove(glet)
+            glet.switch(_TIMED_OUT)
+
+    def wake_one(self):
+        """Wake the longest waiting greenlet, if any."""
+        if self._waiters:
+            self._hub.run_callback(self._wake_first)
+
+    def _wake_first(self):
+        if self._waiters:
+            self._waiters.popleft().switch()
+
+    def wake_all(self):
+        """Wake every greenlet waiting now."""
+        if self._waiters:
+            for glet in list(self._waiters):
+                self._hub.run_callback(self._wake, glet)
+
+    def _wake(self, glet):
+        try:
+            self._waiters.remove(glet)
+        except ValueError:
+            return  # gave up meanwhile
+        glet.switch()
+
+
+class Event:
+    """A flag that greenlets can wait for."""
+
+    def __init__(self):
+        self._flag = False
+        self._waiters = _WaiterList()
+
+    def is_set(self):
+        """True if the flag is set."""
+        return self._flag
+
+    isSet = is_set
+    ready = is_set
+
+    def set(self):
+        """Set the flag and wake every waiting greenlet."""
+        self._flag = True
+        self._waiters.wake_all()
+
+    def clear(self):
+        """Reset the flag."""
+        self._flag = False
+
+    def wait(self, timeout=None):
+        """Wait until the flag is set, at most ``timeout`` seconds; returns the flag."""
+        if self._flag:
+            return True
+        hub = get_hub()
+        deadline = None if timeout is None else hub.clock() + timeout
+        while not self._flag:
+            remaining = None if deadline is None else deadline - hub.clock()
+            if remaining is not None and remaining <= 0:
+                break
+            self._waiters.wait(remaining)
+        return self._flag
+
+
+class Queue:
+    """A FIFO queue between greenlets; ``maxsize`` None or 0 means unbounded.
+
+    Same method names and exceptions as the stdlib's ``queue.Queue``.
+    """
+
+    def __init__(self, maxsize=None):
+        self.maxsize = maxsize or 0
+        self._items = deque()
+        self._getters = _WaiterList()
+        self._putters = _WaiterList()
+
+    def qsize(self):
+        """Number of items in the queue."""
+        return len(self._items)
+
+    __len__ = qsize
+
+    def empty(self):
+        """True if the queue holds nothing."""
+        return not self._items
+
+    def full(self):
+        """True if a bounded queue is at its maxsize."""
+        return 0 < self.maxsize <= len(self._items)
+
+    def _take(self):
+        return self._items.popleft()
+
+    def put(self, item, block=True, timeout=None):
+        """Add ``item``; on a full queue wait (or raise Full when not blocking/timed out)."""
+        if self.maxsize > 0 and len(self._items) >= self.maxsize:
+            if not block:
+                raise Full
+            hub = get_hub()
+            deadline = None if timeout is None else hub.clock() + timeout
+            while len(self._items) >= self.maxsize:
+                remaining = None if deadline is None else deadline - hub.clock()
+                if remaining is not None and remaining <= 0:
+                    raise Full
+                self._putters.wait(remaining)
+        self._items.append(item)
+        self._getters.wake_one()
+
+    def put_nowait(self, item):
+        """``put(item, block=False)``."""
+        self.put(item, False)
+
+    def get(self, block=True, timeout=None):
+        """Remove and return an item; wait for one (or raise Empty when not blocking/timed out)."""
+        if not self._items:
+            if not block:
+                raise Empty
+            hub = get_hub()
+            deadline = None if timeout is None else hub.clock() + timeout
+            while not self._items:
+                remaining = None if deadline is None else deadline - hub.clock()
+                if remaining is not None and remaining <= 0:
+                    raise Empty
+                self._getters.wait(remaining)
+        item = self._take()
+        self._putters.wake_one()
+        if self._items:
+            # Several items may have arrived while we were being woken:
+            # pass the turn on, or a second getter would sleep needlessly.
+            self._getters.wake_one()
+        return item
+
+    def get_nowait(self):
+        """``get(block=False)``."""
+        return self.get(False)
+
+
+class LifoQueue(Queue):
+    """A last-in first-out Queue (urllib3 keeps its pooled connections in one)."""
+
+    def _take(self):
+        return self._items.pop()
+
+
+class Semaphore:
+    """A counter that ``acquire`` decrements, waiting while it is zero."""
+
+    def __init__(self, value=1):
+        if value < 0:
+            raise ValueError("semaphore initial value must be >= 0")
+        self.counter = value
+        self._waiters = _WaiterList()
+
+    def locked(self):
+        """True if acquire would wait."""
+        return self.counter <= 0
+
+    def acquire(self, blocking=True, timeout=None):
+        """Decrement the counter, waiting while it is zero; False if not acquired."""
+        if self.counter <= 0:
+            if not blocking:
+                return False
+            hub = get_hub()
+            deadline = None if timeout is None else hub.clock() + timeout
+            while self.counter <= 0:
+                remaining = None if deadline is None else deadline - hub.clock()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._waiters.wait(remaining)
+        self.counter -= 1
+        return True
+
+    def release(self):
+        """Increment the counter and wake one waiter."""
+        self.counter += 1
+        self._waiters.wake_one()
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.release()
+
+
+class Lock(Semaphore):
+    """A Semaphore of one that only its holder may release."""
+
+    def __init__(self):
+        super().__init__(1)
+        self._owner = None
+
+    def acquire(self, blocking=True, timeout=None):
+        """Take the lock; False if not taken (not blocking, or timed out)."""
+        if super().acquire(blocking, timeout):
+            self._owner = getcurrent()
+            return True
+        return False
+
+    def release(self):
+        """Release the lock; RuntimeError if the caller does not hold it."""
+        if self._owner is not getcurrent():
+            raise RuntimeError("cannot release a lock held by another greenlet (or not held)")
+        self._owner = None
+        super().release()
