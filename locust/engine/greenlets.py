@@ -11,7 +11,6 @@ whatever wait that greenlet is in when the time is up.
 """
 
 import logging
-import sys
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
@@ -104,6 +103,13 @@ class Greenlet(greenlet):
             result = self._run(*self.args, **self.kwargs)
         except GreenletExit as exc:
             self._finish(None, exc)
+        except (KeyboardInterrupt, SystemExit) as exc:
+            # Meant for the program, not for one greenlet: let it propagate
+            # to the hub (our parent), which throws it into the main
+            # greenlet before it runs anything else -- before the links, so
+            # that a main greenlet joining this one sees it at once.
+            self._finish(None, exc)
+            raise
         except BaseException as exc:
             self._finish(None, exc)
             self._report_error(exc)
@@ -120,7 +126,8 @@ class Greenlet(greenlet):
 
     def _report_error(self, exc):
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            # These are meant for the program, not for one greenlet.
+            # Killed with one of these before it started (once running, run()
+            # lets them propagate): they are meant for the program.
             hub = self.parent
             hub.run_callback(hub.parent.throw, exc)
             return
@@ -191,8 +198,12 @@ class Greenlet(greenlet):
     def kill(self, exception=GreenletExit, block=True, timeout=None):
         """Throw ``exception`` into the greenlet at its wait point.
 
-        A greenlet that has not started yet never starts.  With ``block``
-        wait (at most ``timeout`` seconds) until it has ended.
+        A greenlet that has not started yet never starts; it ends with
+        ``exception`` as if it had been thrown in at its first line (stored,
+        and logged unless it is a GreenletExit).  With ``block`` wait (at most
+        ``timeout`` seconds) until it has ended.  Raises RuntimeError when
+        called from the hub with ``block``, and ``exception`` itself when a
+        greenlet kills itself.
         """
         if self._state == _DONE:
             return
@@ -202,6 +213,8 @@ class Greenlet(greenlet):
             exc = exception() if isinstance(exception, type) else exception
             # It never ran, so there is nothing to throw into.
             self._finish(None, exc)
+            if not isinstance(exc, GreenletExit):
+                self._report_error(exc)
             return
         current = getcurrent()
         if current is self:
@@ -252,8 +265,14 @@ def sleep(seconds=0):
     hub = get_hub()
     current = getcurrent()
     if seconds <= 0:
-        hub.run_callback(current.switch)
-        hub.switch()
+        wake_up = hub.run_callback(current.switch)
+        try:
+            hub.switch()
+        except BaseException:
+            # A kill or a Timeout ended the sleep before the wake-up ran:
+            # drop it, or it would cut short the greenlet's next wait.
+            hub.cancel_callback(wake_up)
+            raise
         return
     timer = hub.call_later(seconds, current.switch)
     try:
@@ -265,20 +284,65 @@ def sleep(seconds=0):
 def joinall(greenlets, timeout=None, raise_error=False):
     """Wait until every greenlet has ended, at most ``timeout`` seconds.
 
-    Returns the list of those that ended.  With ``raise_error``, the first
-    failure found is raised as soon as it is seen.
+    Returns the list of those that ended, in the given order.  With
+    ``raise_error``, the exception of a failed greenlet is raised as soon as
+    it fails, without waiting for the others (a kill with GreenletExit is
+    not a failure).  Raises RuntimeError when it has to wait and is called
+    from the hub.
     """
     greenlets = list(greenlets)
-    hub = get_hub()
-    deadline = None if timeout is None else hub.clock() + timeout
-    for glet in greenlets:
-        remaining = None if deadline is None else deadline - hub.clock()
-        if remaining is not None and remaining <= 0:
-            break
-        glet.join(remaining)
-        if raise_error and glet.dead and not glet.successful():
-            raise glet.exception
+    if raise_error:
+        _join_until_failure(greenlets, timeout)
+    else:
+        # One at a time: usually the first join is the only wait, since
+        # the others end in the same passes of the hub (one link in all,
+        # where linking each would cost a callback per greenlet).
+        hub = get_hub()
+        deadline = None if timeout is None else hub.clock() + timeout
+        for glet in greenlets:
+            if glet.dead:
+                continue
+            remaining = None if deadline is None else deadline - hub.clock()
+            if remaining is not None and remaining <= 0:
+                break
+            glet.join(remaining)
     return [g for g in greenlets if g.dead]
+
+
+def _join_until_failure(greenlets, timeout):
+    # A link on each, so that the first failure wakes us whichever it is.
+    _raise_first_failure(greenlets)
+    pending = [g for g in greenlets if not g.dead]
+    if not pending:
+        return
+    hub = get_hub()
+    wake = _Wakeup(getcurrent())
+    left = len(pending)
+
+    def on_end(glet):
+        nonlocal left
+        left -= 1
+        if left == 0 or not glet.successful():
+            wake()
+
+    for glet in pending:
+        glet.link(on_end)
+    timer = hub.call_later(timeout, wake) if timeout is not None else None
+    try:
+        hub.switch()
+    finally:
+        wake.greenlet = None
+        for glet in pending:
+            glet.unlink(on_end)
+        if timer is not None:
+            timer.cancel()
+    _raise_first_failure(greenlets)
+
+
+def _raise_first_failure(greenlets):
+    for glet in greenlets:
+        if glet.dead and not glet.successful():
+            raise glet.exception
 
 
 def killall(greenlets, exception=GreenletExit, block=True, timeout=None):

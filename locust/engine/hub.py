@@ -9,7 +9,8 @@ for is ready.  One pass of the loop:
    yields in a loop cannot starve the others);
 2. compute the select timeout from the earliest timer (0 when callbacks are
    pending, None when there is nothing timed);
-3. ``selector.select(timeout)``;
+3. ``selector.select(timeout)`` (skipped when it could report nothing:
+   callbacks pending and no fd waited on);
 4. switch to the greenlets whose file descriptors are ready;
 5. fire the timers that are due.
 
@@ -29,7 +30,6 @@ import logging
 import selectors
 import signal
 import socket as _socket
-import sys
 import time
 from collections import deque
 
@@ -141,8 +141,22 @@ class Hub(greenlet):
     # -- callbacks and timers -------------------------------------------
 
     def run_callback(self, callback, *args):
-        """Call ``callback(*args)`` from the hub on its next pass."""
-        self._callbacks.append((callback, args))
+        """Call ``callback(*args)`` from the hub on its next pass.
+
+        Returns a handle for :meth:`cancel_callback`.
+        """
+        handle = (callback, args)
+        self._callbacks.append(handle)
+        return handle
+
+    def cancel_callback(self, handle):
+        """Drop a callback that has not run yet (O(pending callbacks); no error if it ran)."""
+        for i, pending in enumerate(self._callbacks):
+            if pending is handle:
+                # Replaced, not deleted: _run_once may be running a pass
+                # over a count of the callbacks taken at its start.
+                self._callbacks[i] = _CANCELLED_CALLBACK
+                return
 
     def call_later(self, seconds, callback, *args):
         """Call ``callback(*args)`` from the hub after ``seconds``; returns a :class:`Timer`."""
@@ -157,7 +171,9 @@ class Hub(greenlet):
         # sleeps do not keep a million entries alive.
         self._cancelled += 1
         if self._cancelled > 256 and self._cancelled * 2 > len(self._timers):
-            self._timers = [e for e in self._timers if e[2].callback is not None]
+            # In place: _run_once holds a reference to the list while it
+            # fires timers, and a fired callback may cancel others.
+            self._timers[:] = [e for e in self._timers if e[2].callback is not None]
             heapq.heapify(self._timers)
             self._cancelled = 0
 
@@ -200,12 +216,15 @@ class Hub(greenlet):
                 raise ConcurrentWaitError("fd %d already has a greenlet waiting to write" % fd)
             waiters.writer = current
         self._waiting_fds += 1
-        if not waiters.mask & event:
-            self._watch(fd, waiters, waiters.mask | event)
         timer = None
-        if timeout is not None:
-            timer = self.call_later(timeout, self._throw_timeout, current, timeout_exc)
         try:
+            # Inside the try: if registering fails (a closed fd), the slot
+            # taken above must be given back, or the next wait on this fd
+            # gets ConcurrentWaitError and LoopExit is never detected.
+            if not waiters.mask & event:
+                self._watch(fd, waiters, waiters.mask | event)
+            if timeout is not None:
+                timer = self.call_later(timeout, self._throw_timeout, current, timeout_exc)
             greenlet.switch(self)
         finally:
             # Another greenlet may have replaced the record (cancel_fd and a
@@ -282,12 +301,15 @@ class Hub(greenlet):
         while True:
             try:
                 self._run_once()
-            except (KeyboardInterrupt, SystemExit) as exc:
-                # A signal handler raised while the hub ran: the main
-                # greenlet is the one that should see it.
-                self.parent.throw(exc)
-            except LoopExit as exc:
-                self.parent.throw(exc)
+            except (KeyboardInterrupt, SystemExit, LoopExit) as exc:
+                # A signal handler raised while the hub ran, a greenlet died
+                # of KeyboardInterrupt/SystemExit, or nothing can ever wake
+                # the waiting greenlets: the main greenlet (the program)
+                # must see it.  It is thrown from a callback that runs
+                # before any other, so that the throw happens inside the
+                # callbacks' error handling rather than in this except
+                # clause (an exception arriving here would end the hub).
+                self._callbacks.appendleft((self.parent.throw, (exc,)))
             except BaseException:  # a bug in a callback must not stop the loop
                 log.exception("error in the hub loop")
 
@@ -303,20 +325,25 @@ class Hub(greenlet):
                 log.exception("error in hub callback %r", callback)
 
         timers = self._timers
+        while timers and timers[0][2].callback is None:
+            heapq.heappop(timers)
+            self._cancelled -= 1
         if callbacks:
             timeout = 0
         elif timers:
-            while timers and timers[0][2].callback is None:
-                heapq.heappop(timers)
-                self._cancelled -= 1
-            timeout = max(0.0, timers[0][0] - self.clock()) if timers else None
-        else:
+            timeout = max(0.0, timers[0][0] - self.clock())
+        elif self._waiting_fds:
             timeout = None
-        if timeout is None and not self._waiting_fds and not callbacks:
-            if not self._timers:
-                raise LoopExit("nothing left to wait for: every greenlet is blocked forever")
+        else:
+            # No callback, no timer, no fd: whoever waits now waits forever.
+            raise LoopExit("nothing left to wait for: every greenlet is blocked forever")
 
-        for key, events in self.selector.select(timeout):
+        # A select is a system call; with callbacks pending (timeout 0) and
+        # no greenlet waiting on an fd it has nothing to report, so a pass of
+        # sleep(0) yields skips it (a third of the pass's cost).  Signal
+        # handlers still run: Python calls them between bytecodes.
+        ready = self.selector.select(timeout) if timeout != 0 or self._waiting_fds else ()
+        for key, events in ready:
             fd = key.fd
             waiters = self._fds.get(fd)
             if waiters is None:
@@ -335,12 +362,12 @@ class Hub(greenlet):
                 glet = waiters.reader
                 if glet is not None:
                     woke = True
-                    glet.switch()
+                    self._resume(glet)
             if events & _WRITE:
                 glet = waiters.writer
                 if glet is not None:
                     woke = True
-                    glet.switch()
+                    self._resume(glet)
             if not woke and self._fds.get(fd) is waiters:
                 # Readiness nobody waits for: stop watching that direction.
                 wanted = (_READ if waiters.reader is not None else 0) | \
@@ -358,13 +385,33 @@ class Hub(greenlet):
                 if callback is None:
                     self._cancelled -= 1
                     continue
-                timer.callback = None
+                args = timer.args
+                timer.callback = timer.args = None
                 try:
-                    callback(*timer.args)
+                    callback(*args)
                 except (KeyboardInterrupt, SystemExit):
                     raise
                 except BaseException:
                     log.exception("error in timer callback %r", callback)
+
+    @staticmethod
+    def _resume(glet):
+        # A plain greenlet whose parent is the hub and that dies of an
+        # exception delivers it here (our Greenlet catches its own); it must
+        # not end the pass, or the other ready fds and the timers would wait.
+        try:
+            glet.switch()
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:
+            log.exception("error in greenlet %r woken by a file descriptor", glet)
+
+
+def _cancelled_callback():
+    pass
+
+
+_CANCELLED_CALLBACK = (_cancelled_callback, ())
 
 
 def _throw_if_alive(glet, exc):

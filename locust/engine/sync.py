@@ -2,10 +2,11 @@
 
 They share one mechanism, :class:`_WaiterList`: a greenlet that must wait
 puts itself on the list and switches to the hub; the side that makes
-progress possible schedules a wake-up through the hub.  The wake-up checks,
-when it runs, that the greenlet is still on the list, so a greenlet that
-gave up (timeout, kill) in the meantime is never woken by mistake.  Woken
-greenlets re-check their condition in a loop.
+progress possible takes waiters off the list and schedules their wake-ups
+through the hub.  Each wait puts its own :class:`_Waiter` on the list (not
+the greenlet), so a wake-up meant for a wait that ended otherwise (timeout,
+kill) is dropped instead of ending a later wait.  Woken greenlets re-check
+their condition in a loop.
 """
 
 import queue as _stdqueue
@@ -26,8 +27,34 @@ Full = _stdqueue.Full
 _TIMED_OUT = object()
 
 
+# The states of a _Waiter.
+_WAITING = 0     # on the list
+_WOKEN_ONE = 1   # taken off by wake_one; its wake-up is scheduled
+_WOKEN_ALL = 2   # taken off by wake_all; its wake-up is scheduled
+_DONE = 3        # the wait is over
+
+
+class _Waiter:
+    """One wait on a :class:`_WaiterList`."""
+
+    __slots__ = ("greenlet", "state")
+
+    def __init__(self, glet):
+        self.greenlet = glet
+        self.state = _WAITING
+
+
 class _WaiterList:
-    """Greenlets waiting for one condition, woken in FIFO order."""
+    """Greenlets waiting for one condition, woken in FIFO order.
+
+    A wake-up takes its waiters off the list at once and schedules the
+    switches: a second ``wake_one`` before the first woken greenlet runs
+    wakes the next one, not the same one again (a producer that puts 100
+    items wakes at most 100 getters, and only once each).  If a greenlet
+    taken off by ``wake_one`` leaves by an exception (kill, Timeout) before
+    its wake-up runs, it hands the wake-up on to the next waiter, so that no
+    item or permit is left with nobody woken to take it.
+    """
 
     __slots__ = ("_waiters", "_hub")
 
@@ -36,53 +63,58 @@ class _WaiterList:
         self._hub = None
 
     def __len__(self):
+        """The number of greenlets waiting and not yet woken."""
         return len(self._waiters)
 
     def wait(self, timeout=None):
-        """Wait to be woken; returns False if ``timeout`` passed first."""
+        """Wait to be woken; returns False if ``timeout`` passed first.
+
+        Raises RuntimeError when called from the hub, and whatever is thrown
+        into the greenlet while it waits (kill, Timeout).
+        """
         hub = self._hub or get_hub()
         self._hub = hub
-        current = getcurrent()
-        self._waiters.append(current)
+        waiter = _Waiter(getcurrent())
+        self._waiters.append(waiter)
         timer = None
-        if timeout is not None:
-            timer = hub.call_later(timeout, self._time_out, current)
         try:
+            if timeout is not None:
+                timer = hub.call_later(timeout, self._time_out, waiter)
             return hub.switch() is not _TIMED_OUT
         finally:
-            try:
-                self._waiters.remove(current)
-            except ValueError:
-                pass  # woken: wake_one already removed it
+            state, waiter.state = waiter.state, _DONE
+            if state == _WAITING:      # left by an exception
+                self._waiters.remove(waiter)
+            elif state == _WOKEN_ONE:  # left by an exception, a wake-up on its way
+                self.wake_one()
             if timer is not None:
                 timer.cancel()
 
-    def _time_out(self, glet):
-        if glet in self._waiters:
-            self._waiters.remove(glet)
-            glet.switch(_TIMED_OUT)
+    def _time_out(self, waiter):
+        # Too late if a wake-up was scheduled: that one ends the wait.
+        if waiter.state == _WAITING:
+            waiter.state = _DONE
+            self._waiters.remove(waiter)
+            waiter.greenlet.switch(_TIMED_OUT)
+
+    def _resume(self, waiter):
+        if waiter.state in (_WOKEN_ONE, _WOKEN_ALL):
+            waiter.state = _DONE
+            waiter.greenlet.switch()
 
     def wake_one(self):
         """Wake the longest waiting greenlet, if any."""
         if self._waiters:
-            self._hub.run_callback(self._wake_first)
-
-    def _wake_first(self):
-        if self._waiters:
-            self._waiters.popleft().switch()
+            waiter = self._waiters.popleft()
+            waiter.state = _WOKEN_ONE
+            self._hub.run_callback(self._resume, waiter)
 
     def wake_all(self):
         """Wake every greenlet waiting now."""
-        if self._waiters:
-            for glet in list(self._waiters):
-                self._hub.run_callback(self._wake, glet)
-
-    def _wake(self, glet):
-        try:
-            self._waiters.remove(glet)
-        except ValueError:
-            return  # gave up meanwhile
-        glet.switch()
+        waiters, self._waiters = self._waiters, deque()
+        for waiter in waiters:
+            waiter.state = _WOKEN_ALL
+            self._hub.run_callback(self._resume, waiter)
 
 
 class Event:
@@ -109,7 +141,12 @@ class Event:
         self._flag = False
 
     def wait(self, timeout=None):
-        """Wait until the flag is set, at most ``timeout`` seconds; returns the flag."""
+        """Wait until the flag is set, at most ``timeout`` seconds.
+
+        Returns True if the flag was set (even if ``clear()`` came before
+        this greenlet ran again, as ``threading.Event``), False on timeout.
+        Raises RuntimeError when it has to wait and is called from the hub.
+        """
         if self._flag:
             return True
         hub = get_hub()
@@ -118,7 +155,8 @@ class Event:
             remaining = None if deadline is None else deadline - hub.clock()
             if remaining is not None and remaining <= 0:
                 break
-            self._waiters.wait(remaining)
+            if self._waiters.wait(remaining):
+                return True  # only set() wakes a waiter of an Event
         return self._flag
 
 

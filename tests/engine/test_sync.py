@@ -1,0 +1,316 @@
+"""Event, Queue, LifoQueue, Semaphore and Lock."""
+
+import time
+from collections import Counter
+
+import pytest
+
+from locust.engine import (Empty, Event, Full, LifoQueue, Lock, Queue, Semaphore,
+                           Timeout, joinall, sleep, spawn)
+
+
+class Boom(Exception):
+    pass
+
+
+# -- Event ---------------------------------------------------------------------
+
+def test_event_set_clear_is_set():
+    event = Event()
+    assert not event.is_set() and not event.isSet() and not event.ready()
+    event.set()
+    assert event.is_set() and event.wait() is True and event.wait(0) is True
+    event.clear()
+    assert not event.is_set()
+
+
+def test_event_wait_timeout_returns_false():
+    event = Event()
+    t0 = time.monotonic()
+    assert event.wait(0.03) is False
+    assert 0.025 <= time.monotonic() - t0 < 1
+    assert event.wait(0) is False
+    assert len(event._waiters) == 0
+
+
+def test_event_wakes_every_waiter():
+    event = Event()
+    results = []
+
+    def waiter(i):
+        results.append((i, event.wait(5)))
+
+    glets = [spawn(waiter, i) for i in range(1000)]
+    sleep(0.01)
+    assert results == []
+    event.set()
+    joinall(glets, timeout=5)
+    assert sorted(results) == [(i, True) for i in range(1000)]
+    assert len(event._waiters) == 0
+
+
+def test_event_waiter_woken_by_set_returns_true_even_if_cleared_meanwhile():
+    # As threading.Event: a wait that the set() ended reports it.
+    event = Event()
+    glet = spawn(event.wait, 5)
+    sleep(0)
+    event.set()
+    event.clear()
+    glet.join(2)
+    assert glet.value is True
+
+
+def test_a_stale_wake_up_does_not_end_a_later_wait():
+    # The victim is killed out of its first wait after set() queued a
+    # wake-up for it; it then waits again on the same (cleared) Event. The
+    # old wake-up is for the old wait and must not end the new one.
+    event = Event()
+    result = {}
+
+    def victim():
+        try:
+            event.wait()
+        except Boom:
+            event.clear()
+            result["second"] = event.wait(0.1)
+
+    vic = spawn(victim)
+    sleep(0)
+    vic.kill(Boom, block=False)   # queued first: thrown in first
+    event.set()                   # wake-up queued second
+    vic.join(2)
+    assert result == {"second": False}
+
+
+def test_event_wait_inside_timeout():
+    event = Event()
+    with pytest.raises(Timeout):
+        with Timeout(0.02):
+            event.wait()
+    assert len(event._waiters) == 0
+
+
+# -- Queue -----------------------------------------------------------------------
+
+def test_queue_is_fifo_and_unbounded_by_default():
+    queue = Queue()
+    for i in range(1000):
+        queue.put(i)
+    assert queue.qsize() == len(queue) == 1000 and not queue.full() and not queue.empty()
+    assert [queue.get() for _ in range(1000)] == list(range(1000))
+    assert queue.empty()
+
+
+def test_lifo_queue_order():
+    queue = LifoQueue()
+    for i in range(5):
+        queue.put(i)
+    assert [queue.get() for _ in range(5)] == [4, 3, 2, 1, 0]
+
+
+def test_queue_get_timeout_raises_empty():
+    queue = Queue()
+    with pytest.raises(Empty):
+        queue.get_nowait()
+    with pytest.raises(Empty):
+        queue.get(block=False)
+    t0 = time.monotonic()
+    with pytest.raises(Empty):
+        queue.get(timeout=0.03)
+    assert 0.025 <= time.monotonic() - t0 < 1
+    assert len(queue._getters) == 0
+
+
+def test_bounded_queue_put_on_full_raises_full():
+    queue = Queue(2)
+    queue.put(1)
+    queue.put_nowait(2)
+    assert queue.full()
+    with pytest.raises(Full):
+        queue.put_nowait(3)
+    t0 = time.monotonic()
+    with pytest.raises(Full):
+        queue.put(3, timeout=0.03)
+    assert 0.025 <= time.monotonic() - t0 < 1
+    assert len(queue._putters) == 0
+    assert [queue.get(), queue.get()] == [1, 2]
+
+
+def test_blocked_putter_resumes_when_room_is_made():
+    queue = Queue(1)
+    queue.put("a")
+    putter = spawn(queue.put, "b")
+    sleep(0.01)
+    assert not putter.dead
+    assert queue.get() == "a"
+    putter.join(2)
+    assert putter.dead and queue.get(timeout=1) == "b"
+
+
+def test_blocked_getter_resumes_when_an_item_arrives():
+    queue = Queue()
+    getter = spawn(queue.get)
+    sleep(0.01)
+    assert not getter.dead
+    queue.put("x")
+    getter.join(2)
+    assert getter.value == "x"
+
+
+@pytest.mark.parametrize("maxsize", [None, 1, 5])
+def test_many_producers_many_consumers_deliver_every_item_once(maxsize):
+    queue = Queue(maxsize)
+    n_producers, n_consumers, per_producer = 10, 7, 500
+    received = Counter()
+
+    def producer(p):
+        for i in range(per_producer):
+            queue.put((p, i))
+            if i % 7 == 0:
+                sleep(0)
+
+    def consumer():
+        while True:
+            item = queue.get()
+            if item is None:
+                return
+            received[item] += 1
+            if item[1] % 5 == 0:
+                sleep(0)
+
+    consumers = [spawn(consumer) for _ in range(n_consumers)]
+    producers = [spawn(producer, p) for p in range(n_producers)]
+    assert len(joinall(producers, timeout=20)) == n_producers
+    for _ in consumers:
+        queue.put(None)
+    assert len(joinall(consumers, timeout=20)) == n_consumers
+    assert len(received) == n_producers * per_producer
+    assert set(received.values()) == {1}
+    assert queue.empty() and len(queue._getters) == 0 and len(queue._putters) == 0
+
+
+def test_killed_getter_does_not_lose_an_item():
+    queue = Queue()
+    first = spawn(queue.get)
+    second = spawn(queue.get)
+    sleep(0)
+    first.kill(block=False)      # thrown in before...
+    queue.put("only")            # ...the wake-up this schedules runs
+    joinall([first, second], timeout=1)
+    assert first.dead and first.value is None
+    assert second.dead and second.value == "only"
+    assert len(queue._getters) == 0
+
+
+# -- Semaphore / Lock ------------------------------------------------------------
+
+def test_semaphore_limits_concurrency():
+    sem = Semaphore(2)
+    active = []
+    peak = []
+
+    def worker():
+        with sem:
+            active.append(1)
+            peak.append(len(active))
+            sleep(0.01)
+            active.pop()
+
+    joinall([spawn(worker) for _ in range(6)], timeout=5)
+    assert max(peak) == 2 and sem.counter == 2
+
+
+def test_semaphore_counts_and_timeout():
+    sem = Semaphore(1)
+    assert not sem.locked()
+    assert sem.acquire() is True
+    assert sem.locked()
+    assert sem.acquire(blocking=False) is False
+    t0 = time.monotonic()
+    assert sem.acquire(timeout=0.03) is False
+    assert 0.025 <= time.monotonic() - t0 < 1
+    sem.release()
+    assert sem.acquire(timeout=0.03) is True
+    sem.release()
+    assert sem.counter == 1 and len(sem._waiters) == 0
+    with pytest.raises(ValueError):
+        Semaphore(-1)
+
+
+def test_semaphore_release_wakes_exactly_one_waiter():
+    sem = Semaphore(0)
+    got = []
+
+    def waiter(i):
+        sem.acquire()
+        got.append(i)
+
+    glets = [spawn(waiter, i) for i in range(3)]
+    sleep(0.01)
+    assert got == []
+    sem.release()
+    sleep(0.01)
+    assert got == [0]           # the longest waiting one, and only one
+    sem.release()
+    sem.release()
+    joinall(glets, timeout=2)
+    assert got == [0, 1, 2] and sem.counter == 0
+
+
+def test_semaphore_permit_is_not_lost_when_the_woken_waiter_was_killed():
+    sem = Semaphore(0)
+    first = spawn(sem.acquire)
+    second = spawn(sem.acquire)
+    sleep(0)
+    first.kill(block=False)
+    sem.release()
+    second.join(1)
+    assert second.value is True and first.dead
+    assert sem.counter == 0 and len(sem._waiters) == 0
+
+
+def test_lock_mutual_exclusion():
+    lock = Lock()
+    trace = []
+
+    def worker(name):
+        for _ in range(3):
+            with lock:
+                trace.append((name, "in"))
+                sleep(0)
+                sleep(0.001)
+                trace.append((name, "out"))
+
+    joinall([spawn(worker, n) for n in range(5)], timeout=5)
+    assert len(trace) == 30
+    for i in range(0, 30, 2):    # nobody entered while another was inside
+        assert trace[i][1] == "in" and trace[i + 1] == (trace[i][0], "out")
+    assert not lock.locked()
+
+
+def test_lock_release_by_non_owner_raises():
+    lock = Lock()
+    with pytest.raises(RuntimeError):
+        lock.release()           # not held at all
+    holder = spawn(lock.acquire)
+    holder.join()
+    assert lock.locked()
+    with pytest.raises(RuntimeError):
+        lock.release()           # held by another greenlet
+    assert lock.locked()
+    assert lock.acquire(timeout=0.01) is False
+
+
+def test_waiters_leave_the_list_when_interrupted():
+    sem = Semaphore(0)
+    glets = [spawn(sem.acquire) for _ in range(10)]
+    sleep(0)
+    assert len(sem._waiters) == 10
+    for glet in glets[::2]:
+        glet.kill()
+    assert len(sem._waiters) == 5
+    for _ in range(5):
+        sem.release()
+    joinall(glets, timeout=2)
+    assert all(g.value is True for g in glets[1::2])
+    assert len(sem._waiters) == 0 and sem.counter == 0
