@@ -1,0 +1,439 @@
+"""Request building for ``HttpSession``: URLs, headers, cookies, bodies, errors.
+
+- :func:`parse_target` validates and splits a URL once (the session caches it);
+- :class:`CaseInsensitiveDict` holds ``HttpSession.headers`` and flattens
+  itself into a plain dict once per change;
+- :class:`CookieRequest`/:class:`CookieResponse` are the small adapters
+  ``http.cookiejar`` needs (it was written for ``urllib.request``);
+- :func:`encode_params`/:func:`encode_body` turn requests-style arguments
+  into a query string or a body (multipart through urllib3);
+- :func:`map_error` turns urllib3/socket errors into requests-style ones;
+- :func:`redirect_request` applies requests' rules for the next hop.
+"""
+
+import base64
+import json as _json
+import os
+from collections.abc import Mapping, MutableMapping
+from http.cookiejar import Cookie
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
+
+from urllib3.exceptions import ConnectTimeoutError as _U3ConnectTimeout
+from urllib3.exceptions import DecodeError as _U3DecodeError
+from urllib3.exceptions import LocationValueError as _U3LocationValueError
+from urllib3.exceptions import NewConnectionError as _U3NewConnectionError
+from urllib3.exceptions import ProxyError as _U3ProxyError
+from urllib3.exceptions import ReadTimeoutError as _U3ReadTimeout
+from urllib3.exceptions import SSLError as _U3SSLError
+from urllib3.fields import RequestField
+from urllib3.filepost import encode_multipart_formdata
+
+from .response import (ConnectionError, ConnectTimeout, ContentDecodingError, InvalidHeader,
+                       InvalidSchema, InvalidURL, MissingSchema, PreparedRequest, ProxyError,
+                       ReadTimeout, RequestException, SSLError)
+
+__all__ = ["Target", "parse_target", "map_error", "redirect_request", "CaseInsensitiveDict",
+           "merge_headers", "basic_auth_header", "CookieRequest", "CookieResponse",
+           "create_cookie", "encode_params", "encode_body"]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+# ---------------------------------------------------------------------------
+# URLs and errors
+# ---------------------------------------------------------------------------
+
+class Target:
+    """A parsed, validated URL (cached per URL string by the session)."""
+
+    __slots__ = ("scheme", "host", "port", "netloc", "origin", "path", "auth", "pool_key")
+
+    def __init__(self, scheme, host, port, netloc, path, auth):
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.netloc = netloc
+        self.origin = scheme + "://" + netloc
+        self.path = path          # path and query, never empty
+        self.auth = auth          # (user, password) from the URL, or None
+        self.pool_key = (host, port)
+
+
+def parse_target(url):
+    """Validate an absolute URL. Raises MissingSchema, InvalidSchema or InvalidURL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidURL("Invalid URL %r: %s" % (url, exc)) from None
+    scheme = parts.scheme.lower()
+    if not scheme:
+        raise MissingSchema("Invalid URL %r: No scheme supplied. Perhaps you meant https://%s?"
+                            % (url, url))
+    if scheme not in _DEFAULT_PORTS:
+        raise InvalidSchema("No connection adapters were found for %r" % (url,))
+    host = parts.hostname
+    if not host:
+        raise InvalidURL("Invalid URL %r: No host supplied" % (url,))
+    if any(c in host for c in " \t\r\n\\%") or host.startswith(".") or ".." in host:
+        raise InvalidURL("Invalid URL %r: Invalid host" % (url,))
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise InvalidURL("Invalid URL %r: URL has an invalid label." % (url,)) from None
+    netloc = parts.netloc
+    auth = None
+    if "@" in netloc:
+        netloc = netloc.rpartition("@")[2]
+        if parts.username is not None:
+            auth = (unquote(parts.username), unquote(parts.password or ""))
+    path = parts.path or "/"
+    if parts.query:
+        path = path + "?" + parts.query
+    return Target(scheme, host, port or _DEFAULT_PORTS[scheme], netloc, path, auth)
+
+
+def map_error(exc, request):
+    """The requests-style exception for a urllib3 or socket error."""
+    if isinstance(exc, _U3NewConnectionError):  # a subclass of ConnectTimeoutError!
+        cls = ConnectionError
+    elif isinstance(exc, _U3ConnectTimeout):
+        cls = ConnectTimeout
+    elif isinstance(exc, (_U3ReadTimeout, TimeoutError)):
+        cls = ReadTimeout
+    elif isinstance(exc, _U3ProxyError):
+        cls = ProxyError
+    elif isinstance(exc, _U3SSLError):
+        cls = SSLError
+    elif isinstance(exc, _U3DecodeError):
+        cls = ContentDecodingError
+    elif isinstance(exc, _U3LocationValueError):
+        cls = InvalidURL
+    else:
+        cls = ConnectionError
+    return cls(exc, request=request)
+
+
+def redirect_request(response, location, prep, target):
+    """(PreparedRequest, Target) of the next hop, as requests builds it.
+
+    303, and 302 for anything but HEAD, become GET, and so does a POST
+    answered by 301; except after 307/308 the body and its headers are
+    dropped; the Cookie header is dropped (the jar makes a new one) and so
+    is Authorization when the host (or scheme and port, http:80 ->
+    https:443 aside) changes. Raises InvalidSchema/InvalidURL/MissingSchema
+    with ``response`` set when the Location cannot be followed.
+    """
+    if location.startswith("//"):
+        location = target.scheme + ":" + location
+    try:
+        new_target = parse_target(urljoin(response.url, location).partition("#")[0])
+    except RequestException as exc:
+        exc.response = response
+        raise
+    method = prep.method
+    status = response.status_code
+    if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
+        method = "GET"
+    headers = dict(prep._headers)
+    lower = {k.lower(): k for k in headers}
+    body = prep.body
+    drop = ["cookie"]
+    if status not in (307, 308):
+        body = None
+        drop += ["content-length", "content-type", "transfer-encoding"]
+    if new_target.host != target.host or (
+            (new_target.scheme, new_target.port) != (target.scheme, target.port)
+            and not (target.scheme == "http" and target.port == 80
+                     and new_target.scheme == "https" and new_target.port == 443)):
+        drop.append("authorization")
+    for low in drop:
+        key = lower.pop(low, None)
+        if key is not None:
+            del headers[key]
+    return PreparedRequest(method, new_target.origin + new_target.path, headers, body), new_target
+
+
+# ---------------------------------------------------------------------------
+# Headers
+# ---------------------------------------------------------------------------
+
+class CaseInsensitiveDict(MutableMapping):
+    """A dict whose keys compare case-insensitively and keep their spelling.
+
+    Used for ``HttpSession.headers``. It remembers a version number bumped on
+    every change, so the session flattens it into a plain dict once per
+    change rather than once per request.
+    """
+
+    __slots__ = ("_store", "_version", "_flat")
+
+    def __init__(self, data=None, **kwargs):
+        self._store = {}
+        self._version = 0
+        self._flat = None
+        self.update(data or {}, **kwargs)
+
+    def __setitem__(self, key, value):
+        self._store[key.lower()] = (key, value)
+        self._version += 1
+
+    def __getitem__(self, key):
+        return self._store[key.lower()][1]
+
+    def __delitem__(self, key):
+        del self._store[key.lower()]
+        self._version += 1
+
+    def __iter__(self):
+        return (key for key, _ in self._store.values())
+
+    def __len__(self):
+        return len(self._store)
+
+    def __contains__(self, key):
+        return isinstance(key, str) and key.lower() in self._store
+
+    def lower_items(self):
+        """(lower-case key, value) pairs."""
+        return ((lower, kv[1]) for lower, kv in self._store.items())
+
+    def flat(self):
+        """(plain dict without None values, {lower-case key: key}); cached per version."""
+        flat = self._flat
+        if flat is None or flat[0] != self._version:
+            plain = {}
+            lower = {}
+            for low, (key, value) in self._store.items():
+                if value is not None:
+                    plain[key] = value
+                    lower[low] = key
+            flat = self._flat = (self._version, plain, lower)
+        return flat[1], flat[2]
+
+    def copy(self):
+        """A new CaseInsensitiveDict with the same items."""
+        return CaseInsensitiveDict(self._store.values())
+
+    def __eq__(self, other):
+        if isinstance(other, Mapping):
+            other = CaseInsensitiveDict(other)
+        else:
+            return NotImplemented
+        return dict(self.lower_items()) == dict(other.lower_items())
+
+    def __repr__(self):
+        return str(dict(self.items()))
+
+
+def merge_headers(plain, lower, extra):
+    """``plain`` (a dict) with ``extra`` merged over it case-insensitively.
+
+    A None value in ``extra`` removes the header. Returns new (dict, lower map).
+    """
+    headers = plain.copy()
+    lower = lower.copy()
+    items = extra.items() if hasattr(extra, "items") else extra
+    for key, value in items:
+        if isinstance(key, bytes):
+            key = key.decode("latin-1")
+        low = key.lower()
+        old = lower.pop(low, None)
+        if old is not None:
+            del headers[old]
+        if value is not None:
+            if not isinstance(value, (str, bytes)):
+                raise InvalidHeader("Header part (%r) from ('%s', %r) must be of type str or bytes"
+                                    % (value, key, value))
+            headers[key] = value
+            lower[low] = key
+    return headers, lower
+
+
+def basic_auth_header(username, password):
+    """The value of an ``Authorization: Basic`` header."""
+    parts = []
+    for part in (username, password):
+        if isinstance(part, str):
+            try:
+                part = part.encode("latin-1")
+            except UnicodeEncodeError:
+                part = part.encode("utf-8")
+        elif not isinstance(part, bytes):
+            part = str(part).encode("latin-1")
+        parts.append(part)
+    return "Basic " + base64.b64encode(b":".join(parts)).decode("ascii")
+
+
+# ---------------------------------------------------------------------------
+# Cookies: the urllib.request-shaped objects http.cookiejar expects
+# ---------------------------------------------------------------------------
+
+class CookieRequest:
+    """What ``CookieJar.add_cookie_header``/``make_cookies`` read from a request.
+
+    ``host`` is the netloc (host[:port]), ``type`` the scheme. The Cookie
+    header the jar produces lands in ``cookie_header``.
+    """
+
+    __slots__ = ("_url", "type", "host", "_has_cookie", "cookie_header")
+    unverifiable = False
+
+    def __init__(self, url, scheme, netloc, has_cookie=False):
+        self._url = url
+        self.type = scheme
+        self.host = netloc
+        self._has_cookie = has_cookie
+        self.cookie_header = None
+
+    @property
+    def origin_req_host(self):
+        """The host the user asked for (no third-party cookies here)."""
+        return self.host
+
+    def get_full_url(self):
+        """The URL of the request."""
+        return self._url
+
+    def get_type(self):
+        """The scheme (old urllib API)."""
+        return self.type
+
+    def get_host(self):
+        """The netloc (old urllib API)."""
+        return self.host
+
+    def get_origin_req_host(self):
+        """See ``origin_req_host``."""
+        return self.origin_req_host
+
+    def is_unverifiable(self):
+        """Always False: every request here is one the user made."""
+        return False
+
+    def has_header(self, name):
+        """Only the Cookie header matters to the jar."""
+        return name.lower() == "cookie" and self._has_cookie
+
+    def get_header(self, name, default=None):
+        """Headers are not looked up (the URL always has a host)."""
+        return default
+
+    def add_unredirected_header(self, name, value):
+        """Where the jar puts the Cookie header."""
+        if name.lower() == "cookie":
+            self.cookie_header = value
+
+
+class CookieResponse:
+    """What ``CookieJar.make_cookies`` reads from a response: ``info().get_all``."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers):
+        self._headers = headers  # urllib3's HTTPHeaderDict has get_all
+
+    def info(self):
+        """The headers (an object with ``get_all(name, default)``)."""
+        return self._headers
+
+
+def create_cookie(name, value, **kwargs):
+    """A Cookie sent to every host and path (what requests makes from a dict)."""
+    attrs = {
+        "version": 0, "name": name, "value": value, "port": None, "domain": "",
+        "path": "/", "secure": False, "expires": None, "discard": True,
+        "comment": None, "comment_url": None, "rest": {"HttpOnly": None}, "rfc2109": False,
+    }
+    attrs.update(kwargs)
+    return Cookie(
+        attrs["version"], attrs["name"], attrs["value"], attrs["port"], bool(attrs["port"]),
+        attrs["domain"], bool(attrs["domain"]), attrs["domain"].startswith("."),
+        attrs["path"], bool(attrs["path"]), attrs["secure"], attrs["expires"],
+        attrs["discard"], attrs["comment"], attrs["comment_url"], attrs["rest"],
+        attrs["rfc2109"])
+
+
+# ---------------------------------------------------------------------------
+# Query strings and bodies
+# ---------------------------------------------------------------------------
+
+def _pairs(value):
+    """(key, value) pairs of a mapping or an iterable of pairs, lists expanded, None dropped."""
+    items = value.items() if isinstance(value, Mapping) else value
+    for key, vals in items:
+        if isinstance(vals, (str, bytes)) or not hasattr(vals, "__iter__"):
+            vals = (vals,)
+        for val in vals:
+            if val is not None:
+                yield key, val
+
+
+def encode_params(params):
+    """A query string (or form body) from a dict, a list of pairs, str or bytes."""
+    if isinstance(params, str):
+        return params
+    if isinstance(params, bytes):
+        return params.decode("ascii")
+    if hasattr(params, "__iter__"):
+        return urlencode([(k.encode("utf-8") if isinstance(k, str) else k,
+                           v.encode("utf-8") if isinstance(v, str) else v)
+                          for k, v in _pairs(params)])
+    return params
+
+
+def _encode_files(files, data):
+    if isinstance(data, (str, bytes)):
+        raise ValueError("Data must not be a string when files are sent.")
+    fields = []
+    for field, val in _pairs(data or {}):
+        if isinstance(field, bytes):
+            field = field.decode("utf-8")
+        if not isinstance(val, bytes):
+            val = str(val).encode("utf-8")
+        fields.append((field, val))
+    for name, val in (files.items() if isinstance(files, Mapping) else files):
+        ctype = fheaders = None
+        if isinstance(val, (tuple, list)):
+            if len(val) == 2:
+                fname, fobj = val
+            elif len(val) == 3:
+                fname, fobj, ctype = val
+            else:
+                fname, fobj, ctype, fheaders = val
+        else:
+            fobj = val
+            fname = getattr(val, "name", None)
+            fname = os.path.basename(fname) if isinstance(fname, str) and fname[:1] != "<" else name
+        if fobj is None:
+            continue
+        fdata = fobj.read() if hasattr(fobj, "read") else fobj
+        field = RequestField(name=name, data=fdata, filename=fname, headers=fheaders)
+        field.make_multipart(content_type=ctype)
+        fields.append(field)
+    return encode_multipart_formdata(fields)
+
+
+def encode_body(data, files, json):
+    """(body, content type or None) for the ``data``, ``files`` and ``json`` arguments.
+
+    Like requests: ``files`` -> multipart (with ``data`` as extra fields);
+    ``json`` (when there is no data) -> UTF-8 JSON; a dict or a list/tuple of
+    pairs -> form-urlencoded; str/bytes -> as is; a file-like object is read
+    whole; any other iterable is sent with chunked transfer encoding.
+    Raises ValueError for JSON that cannot be encoded (NaN, cycles).
+    """
+    if files:
+        return _encode_files(files, data)
+    if not data and json is not None:
+        return _json.dumps(json, allow_nan=False).encode("utf-8"), "application/json"
+    if not data:
+        return None, None
+    if isinstance(data, (str, bytes, bytearray)):
+        return data, None
+    if hasattr(data, "read"):
+        return data.read(), None
+    if isinstance(data, (Mapping, list, tuple)):
+        return encode_params(data), "application/x-www-form-urlencoded"
+    return data, None

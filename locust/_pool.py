@@ -1,0 +1,369 @@
+"""Connections for ``HttpSession``: urllib3 pools on the engine's cooperative sockets.
+
+urllib3 does the HTTP work (request writing, response parsing, chunked
+transfer, gzip/deflate, keep-alive pooling).  What we plug in goes through
+urllib3's and http.client's own extension points, without patching either:
+
+- ``ConnectionCls``: connection classes whose ``_new_conn()`` opens a
+  cooperative socket with ``locust.engine.net.create_connection`` (keeping
+  urllib3's socket options, TCP_NODELAY included);
+- ``QueueCls``: the engine's ``LifoQueue``, so a greenlet waiting for a pooled
+  connection waits on the hub;
+- ``ssl_context``: a context prepared by ``net.wrap_context`` so that urllib3's
+  ``context.wrap_socket(sock)`` returns the engine's cooperative TLS socket;
+- ``response_class`` (http.client's): reads the response head without the
+  email package (see the comment on :func:`read_head`).
+
+:class:`Pools` keeps one pool per (host, port) (and TLS settings, proxy) for
+a session.
+"""
+
+import http.client
+import os
+import socket
+import ssl
+import sys
+from email.errors import MissingHeaderBodySeparatorDefect
+from urllib.parse import unquote
+
+from urllib3.connection import HTTPConnection, HTTPSConnection, ProxyConfig
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import LocationValueError
+from urllib3.util.retry import Retry
+from urllib3.util.timeout import _DEFAULT_TIMEOUT
+from urllib3.util.timeout import Timeout as U3Timeout
+from urllib3.util.url import parse_url
+
+from .engine import LifoQueue
+from .engine import net
+from .response import InvalidSchema, InvalidURL
+
+__all__ = ["Pools", "EngineHTTPConnectionPool", "EngineHTTPSConnectionPool", "ssl_context",
+           "read_head", "NO_RETRIES", "NO_TIMEOUT", "POOL_MAXSIZE"]
+
+#: Passed to every urlopen: urllib3 must neither retry nor follow redirects,
+#: the session does both itself (history, per-hop cookies, locust timing).
+#: A prebuilt object also spares urllib3 a ``Retry.from_int`` per request.
+NO_RETRIES = Retry.from_int(False, redirect=False)
+#: requests' default: no timeout at all.
+NO_TIMEOUT = U3Timeout(connect=None, read=None)
+#: Connections kept per (scheme, host, port), as requests' pool_maxsize.
+POOL_MAXSIZE = 10
+
+
+# ---------------------------------------------------------------------------
+# Connections and pools on engine sockets
+# ---------------------------------------------------------------------------
+
+class _EngineConnect:
+    """Mixin: open the TCP connection with the engine's cooperative socket."""
+
+    def _new_conn(self):
+        # The body of urllib3's HTTPConnection._new_conn, with the socket
+        # coming from the engine; the same exceptions come out of it.
+        timeout = self.timeout
+        if timeout is _DEFAULT_TIMEOUT:
+            timeout = None
+        host = self._dns_host
+        if host.startswith("["):
+            host = host.strip("[]")
+        try:
+            sock = net.create_connection((host, self.port), timeout=timeout,
+                                         source_address=self.source_address,
+                                         socket_options=self.socket_options)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        except TimeoutError as exc:  # socket.timeout is TimeoutError since 3.10
+            raise ConnectTimeoutError(
+                self, "Connection to %s timed out. (connect timeout=%s)" % (self.host, timeout)
+            ) from exc
+        except OSError as exc:
+            raise NewConnectionError(
+                self, "Failed to establish a new connection: %s" % exc) from exc
+        sys.audit("http.client.connect", self, self.host, self.port)
+        return sock
+
+
+# -- response head parsing ---------------------------------------------------
+#
+# http.client hands the response head to the email package's feed parser,
+# which cost about a quarter of the CPU of a whole keep-alive GET in our
+# profiles (0.78 s of 3.0 s for 3,531 requests: ~220 us per response, for
+# headers that are "Name: value" lines).  http.client lets a connection pick
+# its ``response_class``; ours reads the head with the same limits and fills
+# an ``http.client.HTTPMessage`` directly.  Everything after the head (body,
+# chunked transfer, gzip) is still http.client's and urllib3's.
+
+_MAXLINE = 65536     # http.client's limits
+_MAXHEADERS = 100
+
+
+class FastHTTPMessage(http.client.HTTPMessage):
+    """An HTTPMessage filled without the email parser (a response head has no body).
+
+    Values are str decoded from ISO-8859-1, which never yields surrogates,
+    so the compat32 policy's fetch-time processing is a no-op and the
+    accessors below skip it.
+    """
+
+    def get(self, name, failobj=None):
+        """The first value of header ``name`` (any case), else ``failobj``."""
+        name = name.lower()
+        for key, value in self._headers:
+            if key.lower() == name:
+                return value
+        return failobj
+
+    def __getitem__(self, name):
+        return self.get(name)
+
+    def get_all(self, name, failobj=None):
+        """Every value of header ``name`` (any case), else ``failobj``."""
+        name = name.lower()
+        values = [value for key, value in self._headers if key.lower() == name]
+        return values or failobj
+
+    def items(self):
+        """(name, value) pairs in the order received."""
+        return list(self._headers)
+
+    def values(self):
+        """The values in the order received."""
+        return [value for _, value in self._headers]
+
+
+def read_head(fp):
+    """Read header lines up to the blank line from ``fp``; returns a FastHTTPMessage.
+
+    Raises http.client.LineTooLong / HTTPException past http.client's limits.
+    A line that is not ``name: value`` is recorded in ``defects`` (urllib3
+    then logs it, as it does for the email parser's defects).
+    """
+    msg = FastHTTPMessage()
+    headers = msg._headers
+    count = 0
+    while True:
+        line = fp.readline(_MAXLINE + 1)
+        if len(line) > _MAXLINE:
+            raise http.client.LineTooLong("header line")
+        if line in (b"\r\n", b"\n", b""):
+            return msg
+        count += 1
+        if count > _MAXHEADERS:
+            raise http.client.HTTPException("got more than %d headers" % _MAXHEADERS)
+        line = line.decode("iso-8859-1")
+        if line[0] in " \t":
+            if headers:  # obsolete line folding: the value goes on
+                name, value = headers[-1]
+                headers[-1] = (name, (value + " " + line.strip()).strip())
+            else:
+                msg.defects.append(MissingHeaderBodySeparatorDefect(line))
+            continue
+        name, sep, value = line.partition(":")
+        if not sep or not name or " " in name or "\t" in name:
+            msg.defects.append(MissingHeaderBodySeparatorDefect(line))
+            continue
+        headers.append((name, value.strip(" \t\r\n")))
+
+
+class FastHTTPResponse(http.client.HTTPResponse):
+    """http.client's HTTPResponse with the head read by :func:`read_head`."""
+
+    def begin(self):
+        """Read the status line and the head (http.client calls it once)."""
+        # http.client.HTTPResponse.begin (CPython 3.11) with parse_headers
+        # replaced; the rest of the class is unchanged.
+        if self.headers is not None:
+            return
+        while True:
+            version, status, reason = self._read_status()
+            if status != http.client.CONTINUE:
+                break
+            read_head(self.fp)  # skip the head of a 100 Continue
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+        self.headers = self.msg = read_head(self.fp)
+
+        tr_enc = self.headers.get("transfer-encoding")
+        if tr_enc and tr_enc.lower() == "chunked":
+            self.chunked = True
+            self.chunk_left = None
+        else:
+            self.chunked = False
+        self.will_close = self._check_close()
+        self.length = None
+        length = self.headers.get("content-length")
+        if length and not self.chunked:
+            try:
+                self.length = int(length)
+            except ValueError:
+                self.length = None
+            else:
+                if self.length < 0:
+                    self.length = None
+        if (status == http.client.NO_CONTENT or status == http.client.NOT_MODIFIED
+                or 100 <= status < 200 or self._method == "HEAD"):
+            self.length = 0
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
+
+
+class EngineHTTPConnection(_EngineConnect, HTTPConnection):
+    """urllib3's HTTPConnection over a cooperative engine socket."""
+
+    response_class = FastHTTPResponse
+
+
+class EngineHTTPSConnection(_EngineConnect, HTTPSConnection):
+    """urllib3's HTTPSConnection over a cooperative engine socket.
+
+    Its ``ssl_context`` must come from :func:`ssl_context` so that the TLS
+    layer is cooperative too.
+    """
+
+    response_class = FastHTTPResponse
+
+
+class EngineHTTPConnectionPool(HTTPConnectionPool):
+    """An HTTP keep-alive pool whose connections and queue cooperate with the hub."""
+
+    ConnectionCls = EngineHTTPConnection
+    QueueCls = LifoQueue
+
+
+class EngineHTTPSConnectionPool(HTTPSConnectionPool):
+    """An HTTPS keep-alive pool whose connections and queue cooperate with the hub."""
+
+    ConnectionCls = EngineHTTPSConnection
+    QueueCls = LifoQueue
+
+
+_ssl_contexts = {}
+
+
+def ssl_context(verify=True, cert=None):
+    """A cooperative SSLContext for ``verify`` and ``cert`` (cached: loading CAs is slow).
+
+    ``verify``: True (the system's CAs, hostname checked), False (no
+    verification), or the path of a CA bundle file or directory (only those
+    CAs, as requests). ``cert``: a client certificate path, or (cert, key).
+    Raises OSError when a path does not exist or cannot be loaded.
+    """
+    if isinstance(cert, list):
+        cert = tuple(cert)
+    key = (verify, cert)
+    ctx = _ssl_contexts.get(key)
+    if ctx is not None:
+        return ctx
+    if verify is False:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    elif verify is True or verify is None:
+        ctx = ssl.create_default_context()
+    else:
+        path = os.fspath(verify)
+        if not os.path.exists(path):
+            raise OSError("Could not find a suitable TLS CA certificate bundle, invalid path: %s"
+                          % path)
+        if os.path.isdir(path):
+            ctx = ssl.create_default_context(capath=path)
+        else:
+            ctx = ssl.create_default_context(cafile=path)
+    if cert:
+        certfile, keyfile = (cert, None) if isinstance(cert, (str, os.PathLike)) else cert
+        for path in (certfile, keyfile):
+            if path and not os.path.exists(path):
+                raise OSError("Could not find the TLS certificate file, invalid path: %s" % path)
+        ctx.load_cert_chain(certfile, keyfile)
+    net.wrap_context(ctx)
+    _ssl_contexts[key] = ctx
+    return ctx
+
+
+class Pools:
+    """The keep-alive pools of one session, created on first use.
+
+    Plain HTTP pools are keyed by (host, port); HTTPS ones also by the TLS
+    settings; proxied ones by the proxy URL.
+    """
+
+    def __init__(self):
+        self._pools = {}
+
+    def get(self, target, verify, cert, proxy, basic_auth_header):
+        """(pool, absolute) for a target; ``absolute``: send the URL in absolute form.
+
+        Raises OSError for a CA bundle or certificate that cannot be loaded,
+        InvalidSchema/InvalidURL for a proxy that cannot be used.
+        """
+        if proxy is not None:
+            return self._proxied(target, verify, cert, proxy, basic_auth_header)
+        if target.scheme == "http":
+            key = target.pool_key
+        else:
+            if isinstance(cert, list):
+                cert = tuple(cert)
+            key = (target.host, target.port, verify, cert)
+        pool = self._pools.get(key)
+        if pool is None:
+            if target.scheme == "http":
+                pool = EngineHTTPConnectionPool(
+                    target.host, target.port, maxsize=POOL_MAXSIZE, timeout=NO_TIMEOUT,
+                    retries=NO_RETRIES)
+            else:
+                pool = EngineHTTPSConnectionPool(
+                    target.host, target.port, maxsize=POOL_MAXSIZE, timeout=NO_TIMEOUT,
+                    retries=NO_RETRIES, ssl_context=ssl_context(verify, cert),
+                    cert_reqs="CERT_NONE" if verify is False else "CERT_REQUIRED")
+            self._pools[key] = pool
+        return pool, False
+
+    def _proxied(self, target, verify, cert, proxy, basic_auth_header):
+        if isinstance(cert, list):
+            cert = tuple(cert)
+        key = ("proxy", proxy) if target.scheme == "http" else \
+            ("tunnel", proxy, target.host, target.port, verify, cert)
+        pool = self._pools.get(key)
+        if pool is None:
+            try:
+                purl = parse_url(proxy)
+            except LocationValueError as exc:
+                raise InvalidURL("Invalid proxy URL %r: %s" % (proxy, exc)) from None
+            if purl.scheme not in (None, "http") or not purl.host:
+                raise InvalidSchema("Unsupported proxy %r: only http:// proxies are supported"
+                                    % (proxy,))
+            proxy_headers = {}
+            if purl.auth:
+                user, _, password = purl.auth.partition(":")
+                proxy_headers["Proxy-Authorization"] = basic_auth_header(unquote(user),
+                                                                         unquote(password))
+            if target.scheme == "http":
+                # Plain HTTP goes to the proxy, the URL in absolute form.
+                pool = EngineHTTPConnectionPool(purl.host, purl.port or 80, maxsize=POOL_MAXSIZE,
+                                                timeout=NO_TIMEOUT, retries=NO_RETRIES,
+                                                headers=proxy_headers)
+            else:
+                # HTTPS goes through a CONNECT tunnel that urllib3 drives.
+                purl = purl._replace(scheme="http", port=purl.port or 80)
+                pool = EngineHTTPSConnectionPool(
+                    target.host, target.port, maxsize=POOL_MAXSIZE, timeout=NO_TIMEOUT,
+                    retries=NO_RETRIES, ssl_context=ssl_context(verify, cert),
+                    cert_reqs="CERT_NONE" if verify is False else "CERT_REQUIRED",
+                    _proxy=purl, _proxy_headers=proxy_headers,
+                    _proxy_config=ProxyConfig(None, False, None, None))
+            self._pools[key] = pool
+        return pool, target.scheme == "http"
+
+    def close(self):
+        """Close every pool's connections and forget the pools."""
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.close()

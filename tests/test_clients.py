@@ -1,0 +1,800 @@
+"""HttpSession, Response and ResponseContextManager against stdlib servers in threads."""
+
+import http.client
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from http.cookiejar import CookieJar
+
+import pytest
+
+from locust import events
+from locust.clients import (ConnectionError, HttpSession, InvalidSchema, InvalidURL,
+                            MissingSchema, ReadTimeout, RequestException, Response,
+                            ResponseContextManager, SSLError, Timeout, TooManyRedirects)
+from locust.engine import Timeout as EngineTimeout
+from locust.engine import joinall, sleep, spawn
+from locust.exception import CatchResponseError, InterruptTaskSet, ResponseError
+from locust.response import HTTPError
+
+from http_target import TEXT, start_proxy, start_server
+
+
+# -- fixtures -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def server():
+    srv = start_server()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def client(server):
+    session = HttpSession(server.url)
+    yield session
+    session.close()
+
+
+class Reports(list):
+    """Every request event fired during a test: ("success"|"failure", kwargs)."""
+
+    def only(self):
+        assert len(self) == 1, self
+        return self[0]
+
+
+@pytest.fixture
+def reports():
+    log = Reports()
+
+    def on_success(**kw):
+        log.append(("success", kw))
+
+    def on_failure(**kw):
+        log.append(("failure", kw))
+
+    events.request_success += on_success
+    events.request_failure += on_failure
+    yield log
+    events.request_success -= on_success
+    events.request_failure -= on_failure
+
+
+def echo(response):
+    return json.loads(response.content)
+
+
+def closed_port():
+    import socket
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+# -- basics -------------------------------------------------------------------
+
+def test_get_200_reports_one_success(client, reports):
+    response = client.get("/ok")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert response.text == "ok"
+    assert response.ok and bool(response)
+    assert repr(response) == "<Response [200]>"
+    assert response.url == client.base_url + "/ok"
+    kind, kw = reports.only()
+    assert kind == "success"
+    assert kw["request_type"] == "GET" and kw["name"] == "/ok"
+    assert kw["response_length"] == 2
+    assert isinstance(kw["response_time"], float) and kw["response_time"] > 0
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_methods_are_sent_and_recorded(client, reports, method):
+    response = getattr(client, method)("/echo")
+    assert echo(response)["method"] == method.upper()
+    assert reports.only()[1]["request_type"] == method.upper()
+
+
+def test_head(client, reports):
+    response = client.head("/ok")
+    assert response.status_code == 200 and response.content == b""
+    assert reports.only()[1]["request_type"] == "HEAD"
+
+
+def test_request_method_is_upper_cased(client, reports):
+    assert echo(client.request("get", "/echo"))["method"] == "GET"
+    assert reports.only()[1]["request_type"] == "GET"
+
+
+def test_absolute_url_is_used_as_given(client, server, reports):
+    other = HttpSession("http://127.0.0.1:1")
+    response = other.get(server.url + "/ok?x=1")
+    assert response.status_code == 200
+    assert reports.only()[1]["name"] == "/ok?x=1"
+
+
+def test_base_url_with_a_path(server, reports):
+    session = HttpSession(server.url + "/echo/")
+    assert echo(session.get("/sub?a=1"))["path"] == "/echo/sub?a=1"
+    assert reports.only()[1]["name"] == "/echo/sub?a=1"
+
+
+def test_name_argument_groups_requests(client, reports):
+    for i in range(3):
+        client.get("/echo?id=%d" % i, name="/echo?id=[id]")
+    assert [kw["name"] for _, kw in reports] == ["/echo?id=[id]"] * 3
+
+
+def test_4xx_and_5xx_are_failures_with_http_error(client, reports):
+    for code in (404, 500):
+        response = client.get("/status/%d" % code)
+        assert response.status_code == code and not response.ok
+        with pytest.raises(HTTPError) as info:
+            response.raise_for_status()
+        assert info.value.response is response
+        assert str(code) in str(info.value)
+    assert [k for k, _ in reports] == ["failure", "failure"]
+    assert isinstance(reports[0][1]["exception"], HTTPError)
+    assert "404 Client Error" in str(reports[0][1]["exception"])
+    assert "500 Server Error" in str(reports[1][1]["exception"])
+
+
+def test_connections_are_kept_alive(server):
+    session = HttpSession(server.url)
+    before = len(server.connections)
+    for _ in range(10):
+        assert session.get("/ok").status_code == 200
+    assert len(server.connections) - before == 1
+    session.close()
+
+
+# -- headers ------------------------------------------------------------------
+
+def test_default_headers(client):
+    headers = echo(client.get("/echo"))["headers"]
+    assert headers["User-Agent"].startswith("python-locust/")
+    assert headers["Accept-Encoding"] == "gzip, deflate"
+    assert headers["Accept"] == "*/*"
+    assert headers["Connection"] == "keep-alive"
+
+
+def test_headers_merge_over_session_headers(client):
+    client.headers["X-Session"] = "s"
+    client.headers["X-Both"] = "session"
+    headers = echo(client.get("/echo", headers={"x-both": "request", "X-Req": "r",
+                                                "Accept": None}))["header_list"]
+    names = [k.lower() for k, _ in headers]
+    assert dict((k.lower(), v) for k, v in headers)["x-both"] == "request"
+    assert names.count("x-both") == 1
+    assert ("X-Session", "s") in [tuple(h) for h in headers]
+    assert ("X-Req", "r") in [tuple(h) for h in headers]
+    assert "accept" not in names  # None removed a default
+    # a later change of the session headers is seen
+    del client.headers["X-Session"]
+    client.headers["X-New"] = "n"
+    headers = echo(client.get("/echo"))["headers"]
+    assert "X-Session" not in headers and headers["X-New"] == "n"
+    assert headers["X-Both"] == "session"
+
+
+def test_response_headers_are_case_insensitive(client):
+    response = client.get("/ok")
+    assert response.headers["content-type"] == response.headers["Content-Type"]
+    assert response.headers.get("CONTENT-LENGTH") == "2"
+
+
+# -- cookies ------------------------------------------------------------------
+
+def test_login_cookie_persists_and_respects_path(client):
+    response = client.get("/login")
+    assert {c.name for c in response.cookies} == {"session", "private"}
+    assert isinstance(client.cookies, CookieJar)
+    assert echo(client.get("/echo"))["headers"]["Cookie"] == "session=abc123"
+    cookie = echo(client.get("/private/page"))["headers"]["Cookie"]
+    assert sorted(cookie.split("; ")) == ["private=p1", "session=abc123"]
+
+
+def test_cookie_expiry_is_respected(client):
+    client.get("/set_cookie?name=a&value=1&max_age=3600")
+    client.get("/set_cookie?name=b&value=2&max_age=3600")
+    assert "a=1" in echo(client.get("/echo"))["headers"]["Cookie"]
+    for cookie in client.cookies:
+        if cookie.name == "a":
+            cookie.expires = int(time.time()) - 10  # as if the time had passed
+    assert echo(client.get("/echo"))["headers"]["Cookie"] == "b=2"
+    # a Max-Age=0 deletes the cookie
+    client.get("/set_cookie?name=b&value=2&max_age=0")
+    assert "Cookie" not in echo(client.get("/echo"))["headers"]
+
+
+def test_per_request_cookies_are_sent_not_kept(client):
+    client.get("/set_cookie?name=kept&value=1")
+    cookie = echo(client.get("/echo", cookies={"extra": "x"}))["headers"]["Cookie"]
+    assert sorted(cookie.split("; ")) == ["extra=x", "kept=1"]
+    assert [c.name for c in client.cookies] == ["kept"]
+
+
+def test_cookies_set_during_redirect_are_used_on_the_next_hop(client):
+    response = client.get("/set_cookie_redirect")
+    assert echo(response)["headers"]["Cookie"] == "hop=1"
+    assert [c.name for c in client.cookies] == ["hop"]
+
+
+def test_session_cookies_can_be_assigned_a_dict(client):
+    client.cookies = {"token": "t1"}
+    assert echo(client.get("/echo"))["headers"]["Cookie"] == "token=t1"
+
+
+# -- redirects ----------------------------------------------------------------
+
+def test_redirect_chain_named_under_first_url(client, reports):
+    response = client.get("/redirect/3?x=1")
+    assert response.status_code == 200
+    assert response.url.endswith("/echo")
+    assert [r.status_code for r in response.history] == [302, 302, 302]
+    assert [r.url.rsplit("/", 2)[-2:] for r in response.history] == [
+        ["redirect", "3?x=1"], ["redirect", "2"], ["redirect", "1"]]
+    kind, kw = reports.only()
+    assert kind == "success" and kw["name"] == "/redirect/3?x=1"
+
+
+def test_no_history_without_redirect(client):
+    assert client.get("/ok").history == []
+
+
+def test_302_turns_post_into_get_but_is_recorded_as_post(client, reports):
+    response = client.post("/redirect_to?url=/echo", data={"a": "1"})
+    data = echo(response)
+    assert data["method"] == "GET" and data["body"] == ""
+    assert "Content-Type" not in data["headers"]
+    kind, kw = reports.only()
+    assert kw["request_type"] == "POST" and kw["name"] == "/redirect_to?url=/echo"
+
+
+def test_307_keeps_method_and_body(client):
+    data = echo(client.post("/redirect_to?url=/echo&status=307", data=b"payload"))
+    assert data["method"] == "POST" and data["body"] == "payload"
+
+
+def test_slow_redirect_counted_once_with_full_time(client, reports):
+    response = client.get("/slow_redirect")
+    assert response.status_code == 200 and response.content == b"ok"
+    kind, kw = reports.only()
+    assert kind == "success" and kw["name"] == "/slow_redirect"
+    assert kw["response_time"] >= 300
+
+
+def test_allow_redirects_false(client, reports):
+    response = client.get("/redirect/1", allow_redirects=False)
+    assert response.status_code == 302 and response.is_redirect
+    assert not response.is_permanent_redirect
+    assert response.headers["Location"] == "/echo"
+    assert reports.only()[0] == "success"
+
+
+def test_head_does_not_follow_redirects(client):
+    response = client.head("/redirect/1")
+    assert response.status_code == 302 and response.history == []
+
+
+def test_too_many_redirects_is_a_status_0_failure(client, reports):
+    response = client.get("/loop")
+    assert response.status_code == 0
+    assert isinstance(response.error, TooManyRedirects)
+    kind, kw = reports.only()
+    assert kind == "failure" and isinstance(kw["exception"], TooManyRedirects)
+
+
+def test_authorization_dropped_when_redirect_changes_host(client, server):
+    other = server.url.replace("127.0.0.1", "localhost") + "/echo"
+    same = echo(client.get("/redirect_to?url=/echo", auth=("u", "p")))
+    assert "Authorization" in same["headers"]
+    moved = echo(client.get("/redirect_to?url=" + other, auth=("u", "p")))
+    assert "Authorization" not in moved["headers"]
+
+
+def test_redirect_to_unsupported_scheme_is_a_failure(client, reports):
+    response = client.get("/redirect_to?url=ftp://example.invalid/")
+    assert response.status_code == 0 and isinstance(response.error, InvalidSchema)
+    assert reports.only()[0] == "failure"
+
+
+# -- bodies -------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/gzip", "/deflate"])
+def test_compressed_bodies_are_decoded(client, reports, path):
+    response = client.get(path)
+    assert response.text == TEXT * 100
+    assert reports.only()[1]["response_length"] == len((TEXT * 100).encode("utf-8"))
+    assert int(response.headers["Content-Length"]) < len(response.content)
+
+
+def test_form_body(client):
+    data = echo(client.post("/echo", data={"a": "1", "b": ["x", "y z"]}))
+    assert data["body"] == "a=1&b=x&b=y+z"
+    assert data["headers"]["Content-Type"] == "application/x-www-form-urlencoded"
+    data = echo(client.post("/echo", data=[("k", "v"), ("k", "w")]))
+    assert data["body"] == "k=v&k=w"
+
+
+def test_json_body(client):
+    data = echo(client.post("/echo", json={"n": 1, "s": "é"}))
+    assert json.loads(data["body"].encode("latin-1").decode("utf-8")) == {"n": 1, "s": "é"}
+    assert data["headers"]["Content-Type"] == "application/json"
+
+
+def test_explicit_content_type_wins(client):
+    data = echo(client.post("/echo", json=[1], headers={"content-type": "text/x-json"}))
+    assert [v for k, v in data["header_list"] if k.lower() == "content-type"] == ["text/x-json"]
+
+
+def test_multipart_body(client):
+    files = {"upload": ("report.csv", io.BytesIO(b"a,b\n1,2\n"), "text/csv"),
+             "plain": io.BytesIO(b"raw")}
+    data = echo(client.post("/echo", data={"field": "value"}, files=files))
+    ctype = data["headers"]["Content-Type"]
+    assert ctype.startswith("multipart/form-data; boundary=")
+    body = data["body"]
+    assert 'name="field"' in body and "value" in body
+    assert 'name="upload"; filename="report.csv"' in body
+    assert "Content-Type: text/csv" in body and "a,b\n1,2\n" in body
+    assert 'name="plain"' in body and "raw" in body
+
+
+@pytest.mark.parametrize("payload,expected", [
+    (b"raw bytes", "raw bytes"), ("text é", "text é".encode("utf-8").decode("latin-1")),
+    (io.BytesIO(b"from a file"), "from a file"),
+])
+def test_raw_bodies(client, payload, expected):
+    data = echo(client.put("/echo", data=payload))
+    assert data["body"] == expected
+    assert "Content-Type" not in data["headers"]
+    assert data["headers"]["Content-Length"] == str(len(expected))
+
+
+def test_generator_body_is_chunked(client):
+    data = echo(client.post("/echo", data=(part for part in (b"ab", b"cd"))))
+    assert data["body"] == "abcd"
+    assert data["headers"]["Transfer-Encoding"] == "chunked"
+
+
+# -- query parameters ---------------------------------------------------------
+
+def test_params(client, reports):
+    assert echo(client.get("/echo", params={"a": "1", "b": ["2", "3"], "n": None}))["path"] \
+        == "/echo?a=1&b=2&b=3"
+    assert echo(client.get("/echo", params=[("x", "1"), ("x", "2")]))["path"] == "/echo?x=1&x=2"
+    assert echo(client.get("/echo?q=0", params={"a": "b c"}))["path"] == "/echo?q=0&a=b+c"
+    assert echo(client.get("/echo", params="raw=1"))["path"] == "/echo?raw=1"
+    assert reports[0][1]["name"] == "/echo?a=1&b=2&b=3"
+
+
+def test_session_params(client):
+    client.params = {"key": "k"}
+    assert echo(client.get("/echo", params={"a": "1"}))["path"] == "/echo?key=k&a=1"
+    assert echo(client.get("/echo"))["path"] == "/echo?key=k"
+
+
+# -- auth ---------------------------------------------------------------------
+
+def test_basic_auth_tuple(client):
+    header = echo(client.get("/echo", auth=("user", "pass")))["headers"]["Authorization"]
+    assert header == "Basic dXNlcjpwYXNz"
+
+
+def test_basic_auth_from_base_url(server):
+    session = HttpSession(server.url.replace("://", "://user:pa%40ss@"))
+    assert session.base_url == server.url
+    header = echo(session.get("/echo"))["headers"]["Authorization"]
+    import base64
+    assert base64.b64decode(header.split()[1]) == b"user:pa@ss"
+
+
+def test_session_auth_and_url_auth(client, server):
+    client.auth = ("a", "b")
+    assert echo(client.get("/echo"))["headers"]["Authorization"] == "Basic YTpi"
+    client.auth = None
+    url = server.url.replace("://", "://x:y@") + "/echo"
+    assert echo(client.get(url))["headers"]["Authorization"] == "Basic eDp5"
+
+
+def test_custom_auth_callable(client):
+    seen = []
+
+    def token_auth(request):
+        seen.append((request.method, request.url))
+        request.headers["Authorization"] = "Bearer t0k3n"
+        return request
+
+    data = echo(client.get("/echo?x=1", auth=token_auth))
+    assert data["headers"]["Authorization"] == "Bearer t0k3n"
+    assert seen == [("GET", client.base_url + "/echo?x=1")]
+
+
+# -- safe mode ----------------------------------------------------------------
+
+def test_connection_refused_is_a_status_0_failure(reports):
+    session = HttpSession("http://127.0.0.1:%d" % closed_port())
+    response = session.get("/x")
+    assert response.status_code == 0
+    assert response.content is None
+    assert response.text == ""
+    assert not response.ok
+    assert isinstance(response.error, ConnectionError)
+    with pytest.raises(ConnectionError):
+        response.raise_for_status()
+    kind, kw = reports.only()
+    assert kind == "failure" and kw["exception"] is response.error and kw["name"] == "/x"
+
+
+def test_timeout_is_a_status_0_failure(client, reports):
+    start = time.perf_counter()
+    response = client.get("/sleep?s=1.5", timeout=0.2)
+    assert time.perf_counter() - start < 1.2
+    assert response.status_code == 0
+    assert isinstance(response.error, Timeout) and isinstance(response.error, ReadTimeout)
+    kind, kw = reports.only()
+    assert kind == "failure" and isinstance(kw["exception"], Timeout)
+    # the session is still usable
+    assert client.get("/ok", timeout=(1, 2)).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/reset", "/drop"])
+def test_server_closing_mid_response_is_a_status_0_failure(client, reports, path):
+    response = client.get(path)
+    assert response.status_code == 0 and response.content is None
+    assert isinstance(response.error, RequestException)
+    assert reports.only()[0] == "failure"
+    assert client.get("/ok").status_code == 200
+
+
+@pytest.mark.parametrize("url,exc", [
+    ("ftp://example.com/x", InvalidSchema), ("http://", InvalidURL),
+    ("http://:80/x", InvalidURL), ("http://host:99999/", InvalidURL),
+])
+def test_invalid_url_raises_and_reports_nothing(client, reports, url, exc):
+    with pytest.raises(exc):
+        client.get(url)
+    assert reports == []
+
+
+def test_path_without_base_url_raises_missing_schema(reports):
+    with pytest.raises(MissingSchema):
+        HttpSession(None).get("/x")
+    with pytest.raises(ValueError):  # MissingSchema is a ValueError too, as in requests
+        HttpSession("").get("/x")
+    assert reports == []
+
+
+# -- catch_response -----------------------------------------------------------
+
+def test_catch_response_success_on_404(client, reports):
+    with client.get("/status/404", catch_response=True) as response:
+        assert isinstance(response, ResponseContextManager) and isinstance(response, Response)
+        assert reports == []
+        assert response.status_code == 404
+        response.success()
+    kind, kw = reports.only()
+    assert kind == "success" and kw["name"] == "/status/404"
+
+
+def test_catch_response_failure_with_string(client, reports):
+    with client.get("/ok", catch_response=True) as response:
+        response.failure("wrong content")
+    kind, kw = reports.only()
+    assert kind == "failure"
+    assert isinstance(kw["exception"], CatchResponseError)
+    assert str(kw["exception"]) == "wrong content"
+
+
+def test_catch_response_failure_with_exception(client, reports):
+    error = ValueError("bad")
+    with client.get("/ok", catch_response=True) as response:
+        response.failure(error)
+    assert reports.only()[1]["exception"] is error
+
+
+def test_catch_response_clean_exit_decides_by_status(client, reports):
+    with client.get("/status/500", catch_response=True):
+        pass
+    with client.get("/ok", catch_response=True):
+        pass
+    assert [k for k, _ in reports] == ["failure", "success"]
+    assert isinstance(reports[0][1]["exception"], HTTPError)
+
+
+def test_catch_response_response_error_is_swallowed_as_failure(client, reports):
+    with client.get("/ok", catch_response=True):
+        raise ResponseError("not what I wanted")
+    kind, kw = reports.only()
+    assert kind == "failure" and str(kw["exception"]) == "not what I wanted"
+
+
+@pytest.mark.parametrize("exc", [KeyError("k"), InterruptTaskSet()])
+def test_catch_response_other_exception_propagates_unreported(client, reports, exc):
+    with pytest.raises(type(exc)):
+        with client.get("/ok", catch_response=True):
+            raise exc
+    assert reports == []
+
+
+def test_catch_response_first_decision_counts(client, reports):
+    with client.get("/ok", catch_response=True) as response:
+        response.failure("first")
+        response.success()
+        response.failure("third")
+    kind, kw = reports.only()
+    assert kind == "failure" and str(kw["exception"]) == "first"
+
+
+def test_catch_response_connection_error(reports):
+    session = HttpSession("http://127.0.0.1:%d" % closed_port())
+    with session.get("/x", catch_response=True) as response:
+        assert response.status_code == 0 and response.content is None
+    kind, kw = reports.only()
+    assert kind == "failure" and isinstance(kw["exception"], ConnectionError)
+    with session.get("/x", catch_response=True) as response:
+        response.success()  # the user may decide otherwise
+    assert reports[1][0] == "success"
+
+
+def test_catch_response_time_excludes_the_block(client, reports):
+    with client.get("/ok", catch_response=True):
+        time.sleep(0.5)
+    assert reports.only()[1]["response_time"] < 400
+
+
+# -- timing and streaming -----------------------------------------------------
+
+def test_body_download_counts_unless_streaming(client, reports):
+    client.get("/slow_body?s=0.5")
+    response = client.get("/slow_body?s=0.5", stream=True)
+    full, streamed = reports[0][1], reports[1][1]
+    assert full["response_time"] >= 500
+    assert streamed["response_time"] < 400
+    assert full["response_length"] == 1000
+    assert streamed["response_length"] == 1000  # from Content-Length
+    assert response.elapsed.total_seconds() < 0.4
+    assert len(response.content) == 1000  # read now
+
+
+def test_iter_content_and_lines(client):
+    response = client.get("/lines", stream=True)
+    assert response.raw is not None
+    assert list(response.iter_lines()) == [b"line one", b"line two", b"line three"]
+    response = client.get("/lines")
+    assert b"".join(response.iter_content(4)) == b"line one\nline two\nline three"
+    assert [len(c) for c in response.iter_content(10)] == [10, 10, 8]
+    response.encoding = "utf-8"  # no Content-Type: decode_unicode needs an encoding
+    assert list(response.iter_lines(decode_unicode=True, delimiter="\n")) == [
+        "line one", "line two", "line three"]
+    streamed = client.get("/gzip", stream=True)
+    text = "".join(streamed.iter_content(64, decode_unicode=True))
+    assert text == TEXT * 100
+
+
+# -- Response attributes ------------------------------------------------------
+
+def test_text_and_encoding(client):
+    response = client.get("/text?charset=utf-8")
+    assert response.encoding == "utf-8" and response.text == TEXT
+    response = client.get("/text?charset=iso-8859-1")
+    assert response.text == TEXT
+    # text/* without a charset is ISO-8859-1, like requests
+    response = client.get("/text?enc=utf-8")
+    assert response.encoding == "ISO-8859-1"
+    assert response.apparent_encoding == "utf-8"
+    response.encoding = "utf-8"
+    assert response.text == TEXT
+    # no charset, not text: guessed from the body
+    response = client.get("/text?type=application/octet-stream&enc=latin-1")
+    assert response.encoding is None and response.apparent_encoding == "ISO-8859-1"
+    assert response.text == TEXT
+
+
+def test_json_links_and_misc(client):
+    response = client.get("/json")
+    assert response.json() == {"a": [1, 2], "b": TEXT}
+    with pytest.raises(ValueError):
+        client.get("/ok").json()
+    links = client.get("/links").links
+    assert links["next"]["url"] == "https://x.test/page2"
+    assert links["last"]["url"] == "https://x.test/page9"
+    assert response.request.method == "GET" and response.request.url.endswith("/json")
+    assert response.request.headers["user-agent"].startswith("python-locust/")
+    assert response.elapsed.total_seconds() > 0
+    assert response.reason == "OK"
+    assert response.cookies is not None and len(response.cookies) == 0
+
+
+def test_fast_head_parser_agrees_with_http_client():
+    from locust._pool import read_head
+    raw = (b"Content-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+           b"X-Folded: one\r\n  two\r\nX-Empty:\r\nX-Spaces:   padded  \r\n\r\nBODY")
+    fast = read_head(io.BytesIO(raw))
+    slow = http.client.parse_headers(io.BytesIO(raw))
+    assert isinstance(fast, http.client.HTTPMessage)
+    assert [k for k, _ in fast.items()] == [k for k, _ in slow.items()]
+    assert fast.get_all("set-cookie") == slow.get_all("set-cookie") == ["a=1", "b=2"]
+    assert fast["content-type"] == slow["content-type"]
+    assert fast["x-empty"] == "" and fast["x-spaces"] == "padded"
+    assert " ".join(slow["x-folded"].split()) == fast["x-folded"] == "one two"
+    assert fast.defects == []
+    assert read_head(io.BytesIO(b"no colon here\r\n\r\n")).defects
+
+
+# -- HTTPS --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_ca(tmp_path_factory):
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ca.server_cert = ca.issue_cert("127.0.0.1", "localhost")
+    folder = tmp_path_factory.mktemp("ca")
+    ca.ca_file = str(folder / "ca.pem")
+    ca.cert_pem.write_to_path(ca.ca_file)
+    ca.client_file = str(folder / "client.pem")
+    ca.issue_cert("client.test").private_key_and_cert_chain_pem.write_to_path(ca.client_file)
+    return ca
+
+
+@pytest.fixture(scope="module")
+def tls_server(tls_ca):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls_ca.server_cert.configure_cert(ctx)
+    srv = start_server(ssl_context=ctx)
+    srv.ca_file = tls_ca.ca_file
+    yield srv
+    srv.stop()
+
+
+def test_https_client_certificate(tls_ca, reports):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls_ca.server_cert.configure_cert(ctx)
+    tls_ca.configure_trust(ctx)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    srv = start_server(ssl_context=ctx)
+    try:
+        session = HttpSession(srv.url, verify=tls_ca.ca_file)
+        assert session.get("/ok", cert=tls_ca.client_file).content == b"ok"
+        assert HttpSession(srv.url, verify=tls_ca.ca_file).get("/ok").status_code == 0
+        assert [k for k, _ in reports] == ["success", "failure"]
+    finally:
+        srv.stop()
+
+
+def test_https_with_ca_file(tls_server, reports):
+    session = HttpSession(tls_server.url, verify=tls_server.ca_file)
+    for _ in range(3):
+        response = session.get("/ok")
+        assert response.status_code == 200 and response.content == b"ok"
+    assert [k for k, _ in reports] == ["success"] * 3
+    assert session.get("/gzip").text == TEXT * 100
+
+
+def test_https_without_verification(tls_server):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        response = HttpSession(tls_server.url).get("/ok", verify=False)
+    assert response.status_code == 200
+
+
+def test_https_unknown_ca_fails_with_status_0(tls_server, reports):
+    response = HttpSession(tls_server.url).get("/ok")
+    assert response.status_code == 0 and isinstance(response.error, SSLError)
+    assert reports.only()[0] == "failure"
+
+
+def test_https_bad_ca_path_raises(tls_server, reports):
+    with pytest.raises(OSError):
+        HttpSession(tls_server.url, verify="/nonexistent/ca.pem").get("/ok")
+    assert reports == []
+
+
+# -- proxies ------------------------------------------------------------------
+
+def test_http_proxy(server, reports):
+    proxy = start_proxy()
+    try:
+        session = HttpSession(server.url, proxies={"http": proxy.url})
+        response = session.get("/echo?p=1")
+        assert response.status_code == 200 and response.headers["Via"] == "test-proxy"
+        method, target, _ = proxy.seen[-1]
+        assert (method, target) == ("GET", server.url + "/echo?p=1")
+        assert reports.only()[1]["name"] == "/echo?p=1"
+    finally:
+        proxy.stop()
+
+
+def test_https_through_connect_proxy(tls_server):
+    proxy = start_proxy()
+    try:
+        session = HttpSession(tls_server.url, verify=tls_server.ca_file,
+                              proxies={"https": proxy.url})
+        assert session.get("/ok").content == b"ok"
+        assert proxy.seen[-1][0] == "CONNECT"
+    finally:
+        proxy.stop()
+
+
+def test_unsupported_proxy_scheme_raises(server):
+    with pytest.raises(InvalidSchema):
+        HttpSession(server.url, proxies={"http": "socks5://127.0.0.1:1"}).get("/ok")
+
+
+# -- concurrency --------------------------------------------------------------
+
+def test_200_greenlets_wait_concurrently(server, reports):
+    def user():
+        return HttpSession(server.url).get("/sleep?s=0.3").status_code
+
+    start = time.perf_counter()
+    greenlets = [spawn(user) for _ in range(200)]
+    joinall(greenlets, timeout=10)
+    elapsed = time.perf_counter() - start
+    assert [g.value for g in greenlets] == [200] * 200
+    assert elapsed < 2.0
+    assert len(reports) == 200 and all(k == "success" for k, _ in reports)
+
+
+def test_killed_request_reports_nothing_and_session_recovers(client, reports):
+    greenlet = spawn(client.get, "/sleep?s=2")
+    sleep(0.2)
+    greenlet.kill()
+    assert greenlet.dead
+    with pytest.raises(EngineTimeout):
+        with EngineTimeout(0.2):
+            client.get("/sleep?s=2")
+    assert reports == []
+    assert client.get("/ok").content == b"ok"
+    assert len(reports) == 1
+
+
+def test_session_keyword_arguments_and_hooks(server):
+    seen = []
+    session = HttpSession(server.url, headers={"X-Init": "1"}, params={"p": "1"},
+                          hooks={"response": [lambda r, **kw: seen.append(r.status_code)]})
+    data = echo(session.get("/redirect/1"))
+    assert data["headers"]["X-Init"] == "1" and data["path"] == "/echo"
+    assert seen == [302, 200]
+    with pytest.raises(TypeError):
+        HttpSession(server.url, bogus=1)
+
+
+def test_session_shared_by_greenlets(server):
+    session = HttpSession(server.url)
+    greenlets = [spawn(lambda i=i: echo(session.get("/echo?i=%d" % i))["path"])
+                 for i in range(20)]
+    joinall(greenlets, timeout=10)
+    assert sorted(g.value for g in greenlets) == sorted("/echo?i=%d" % i for i in range(20))
+
+
+
+def test_works_after_monkey_patch_all(server):
+    # The CLI patches the stdlib before importing a locustfile; process-global,
+    # hence a subprocess.
+    code = (
+        "import sys\n"
+        "from locust.engine import monkey; monkey.patch_all()\n"
+        "from locust.clients import HttpSession\n"
+        "from locust.engine import joinall, spawn\n"
+        "users = [spawn(lambda: HttpSession(sys.argv[1]).get('/sleep?s=0.3').status_code)\n"
+        "         for _ in range(20)]\n"
+        "joinall(users)\n"
+        "print([u.value for u in users].count(200), HttpSession(sys.argv[1]).get('/ok').text)\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", code, server.url], cwd=root, timeout=60,
+                            capture_output=True, text=True)
+    assert result.stdout.split() == ["20", "ok"], result.stderr
+    assert time.perf_counter() - start < 5
