@@ -1,0 +1,538 @@
+"""The command line: ``locust [options] [LocustClass [LocustClass2 ...]]``.
+
+:func:`main` parses the options, finds and imports the locustfile (after
+:func:`locust.engine.monkey.patch_all`, so that stdlib-based clients in it
+cooperate), picks the Locust classes, creates the runner and either serves
+the web UI (:func:`locust.web.start`) or, with ``--no-web``/``--headless``,
+starts the test at once and prints statistics until it ends (``-t``, ``-n``,
+every user finished, Ctrl-C or SIGTERM). At the end it fires
+``events.quitting``, prints the summary, percentile and error tables, writes
+the ``--csv`` files and exits 0, or 1 if any request failed.
+
+Bad input gets one line on stderr and a non-zero exit, never a traceback
+from here: 2 for usage errors (bad option values), 1 for a missing
+locustfile, one that fails to import (its own traceback is shown), no or
+unknown Locust classes, an HttpLocust without a host.
+"""
+
+import argparse
+import importlib.util
+import inspect
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import traceback
+
+from greenlet import getcurrent
+
+from . import __version__, events, runners, stats
+from .core import HttpLocust, Locust
+from .engine import get_hub, sleep, spawn
+from .runners import LocalLocustRunner, parse_timespan
+
+__all__ = ["main", "parse_options", "find_locustfile", "load_locustfile",
+           "is_locust", "setup_logging", "select_runner_class", "create_runner",
+           "CommandLineError"]
+
+logger = logging.getLogger("locust.main")
+
+#: Seconds between two statistics tables (and --csv writes) while running.
+STATS_INTERVAL = 2.0
+
+
+class CommandLineError(Exception):
+    """Bad input: ``str(exc)`` is the one line shown, ``exit_code`` the status."""
+
+    def __init__(self, message, exit_code=1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (not usage + error)."""
+
+    def error(self, message):
+        self.exit(2, "%s: error: %s (see --help)\n" % (self.prog, message))
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("invalid integer: %r" % text) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative: %r" % text)
+    return value
+
+
+def _positive_int(text):
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be more than 0: %r" % text)
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("invalid number: %r" % text) from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number above 0: %r" % text)
+    return value
+
+
+def _timespan(text):
+    try:
+        return parse_timespan(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(text):
+    value = _non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError("not a port number: %r" % text)
+    return value
+
+
+def create_parser():
+    """The argparse parser of the ``locust`` command."""
+    parser = _Parser(prog="locust", usage="locust [options] [LocustClass [LocustClass2 ...]]",
+                     description="Load-test a system with simulated users described in a locustfile.")
+    add = parser.add_argument
+    add("-H", "--host", default=None,
+        help="Host to load test, e.g. http://10.21.32.33 (overrides every class's host)")
+    add("--web-host", default="", help="Host to bind the web interface to (default: every interface)")
+    add("-P", "--port", "--web-port", dest="web_port", type=_port, default=8089,
+        help="Port on which to run the web interface (default 8089)")
+    add("--web-auth", default=None, metavar="USER:PASSWORD",
+        help="Require HTTP basic authentication for the web interface")
+    add("-f", "--locustfile", default="locustfile",
+        help="Python module file to import, e.g. '../other.py' (default: locustfile)")
+    add("--csv", dest="csv_prefix", default=None, metavar="PREFIX",
+        help="Write statistics to PREFIX_requests.csv, PREFIX_distribution.csv, "
+             "PREFIX_failures.csv and PREFIX_exceptions.csv")
+    add("--master", action="store_true", help="Run as the master of a distributed test")
+    add("--slave", "--worker", dest="slave", action="store_true",
+        help="Run as a slave of a distributed test")
+    add("--master-host", default="127.0.0.1", help="Host of the master, for a slave (default 127.0.0.1)")
+    add("--master-port", type=_port, default=5557,
+        help="Port of the master, for a slave; port+1 is used too (default 5557)")
+    add("--master-bind-host", default="*", help="Interface the master binds to (default *: all)")
+    add("--master-bind-port", type=_port, default=5557,
+        help="Port the master binds; port+1 is used too (default 5557)")
+    add("--no-web", "--headless", dest="no_web", action="store_true",
+        help="Start the test at once, without the web interface")
+    add("-c", "--clients", "-u", "--users", dest="num_clients", type=_non_negative_int,
+        default=None, help="Number of users to simulate (default 1; with the web UI, the form's default)")
+    add("-r", "--hatch-rate", "--spawn-rate", dest="hatch_rate", type=_positive_float, default=1.0,
+        help="Users started per second (default 1)")
+    add("-n", "--num-request", "--num-requests", dest="num_requests", type=_positive_int,
+        default=None, help="Stop after this many requests (successes + failures)")
+    add("-t", "--run-time", dest="run_time", type=_timespan, default=None,
+        help="Stop after this time, e.g. 30 (seconds), 30s, 5m, 1h30m")
+    add("--reset-stats", action="store_true",
+        help="Reset the statistics when all users are hatched (default: keep everything)")
+    add("-L", "--loglevel", default="INFO", help="DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)")
+    add("--logfile", default=None, help="Write the log to this file instead of stderr")
+    add("--print-stats", action="store_true", help="Print the statistics table while the web UI runs")
+    add("--only-summary", action="store_true", help="Print only the final summary, no periodic table")
+    add("-l", "--list", dest="list_commands", action="store_true", help="List the Locust classes and exit")
+    add("--show-task-ratio", action="store_true", help="Print the task ratios and exit")
+    add("--show-task-ratio-json", action="store_true", help="Print the task ratios as JSON and exit")
+    add("-V", "--version", action="version", version="Locust %s" % __version__)
+    add("locust_classes", nargs="*", metavar="LocustClass", help="Locust classes to run (default: all)")
+    return parser
+
+
+def parse_options(args=None):
+    """Parse ``args`` (default sys.argv[1:]); returns (parser, options, class names).
+
+    Exits with status 2 and one line on stderr for a bad option or value.
+    """
+    parser = create_parser()
+    options = parser.parse_args(args)
+    level = options.loglevel.upper()
+    if not isinstance(logging.getLevelName(level), int):
+        parser.error("argument -L/--loglevel: unknown level %r" % options.loglevel)
+    options.loglevel = level
+    # Names the original and other modules know these options by.
+    options.port = options.web_port
+    options.csvfilebase = options.csv_prefix
+    if options.csv_prefix:
+        folder = os.path.dirname(options.csv_prefix)
+        if folder and not os.path.isdir(folder):
+            parser.error("argument --csv: directory %r does not exist" % folder)
+    return parser, options, options.locust_classes
+
+
+# --------------------------------------------------------------- locustfile
+
+def find_locustfile(name):
+    """The absolute path of the locustfile ``name``, or None.
+
+    Without ``.py`` the ``.py`` form is tried too. A name with a directory
+    is checked as given; a bare name is looked for in the current
+    directory, then in each parent up to the root. Only ``.py`` files and
+    package directories count.
+    """
+    names = [name] if name.endswith(".py") else [name, name + ".py"]
+
+    def usable(path):
+        return (os.path.isfile(path) and path.endswith(".py")) or \
+            os.path.isfile(os.path.join(path, "__init__.py"))
+
+    if os.path.dirname(name):
+        for candidate in names:
+            expanded = os.path.expanduser(candidate)
+            if usable(expanded):
+                return os.path.abspath(expanded)
+        return None
+    folder = os.getcwd()
+    while True:
+        for candidate in names:
+            path = os.path.join(folder, candidate)
+            if usable(path):
+                return path
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def is_locust(name, item):
+    """True for a class a locustfile offers to run.
+
+    A Locust subclass with a truthy ``task_set`` whose name does not start
+    with "_" (base classes like HttpLocust itself have no task_set).
+    """
+    return (inspect.isclass(item) and issubclass(item, Locust)
+            and bool(getattr(item, "task_set", None)) and not name.startswith("_"))
+
+
+class LocustfileImportError(Exception):
+    """The locustfile raised while being imported; ``text`` is its traceback."""
+
+    def __init__(self, path, text):
+        super().__init__("could not import %s" % path)
+        self.path = path
+        self.text = text
+
+
+def _own_traceback(exc, path):
+    """The traceback of ``exc`` from the first frame in the locustfile's folder on.
+
+    Drops this module's and importlib's frames, which say nothing about the
+    user's error. A SyntaxError has no frame in the file: only its
+    "file, line, caret" part is shown.
+    """
+    folder = os.path.dirname(path) + os.sep
+
+    def in_folder(filename):
+        # "<frozen importlib._bootstrap>" is not a path, though abspath() makes it one.
+        return not filename.startswith("<") and os.path.abspath(filename).startswith(folder)
+
+    tb = exc.__traceback__
+    while tb is not None and not in_folder(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    if tb is None:
+        return "".join(traceback.format_exception_only(type(exc), exc))
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def load_locustfile(path):
+    """Import the locustfile at ``path``; returns (module, {name: Locust class}).
+
+    Its folder goes first on sys.path (so it can import its neighbours).
+    Classes are in definition order. Raises LocustfileImportError with the
+    file's own traceback when importing it raises.
+    """
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        folder = os.path.dirname(path)
+        name = os.path.basename(path)
+        spec = importlib.util.spec_from_file_location(
+            name, os.path.join(path, "__init__.py"), submodule_search_locations=[path])
+    else:
+        folder = os.path.dirname(path)
+        name = os.path.splitext(os.path.basename(path))[0]
+        spec = importlib.util.spec_from_file_location(name, path)
+    if folder in sys.path:
+        sys.path.remove(folder)
+    sys.path.insert(0, folder)
+    module = importlib.util.module_from_spec(spec)
+    # Registered so that pickling, dataclasses and re-imports find it; a name
+    # that is already taken (a stdlib module, "locust") is left alone.
+    registered = name not in sys.modules
+    if registered:
+        sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        if registered:
+            sys.modules.pop(name, None)
+        raise LocustfileImportError(path, _own_traceback(exc, path)) from None
+    classes = {k: v for k, v in vars(module).items() if is_locust(k, v)}
+    return module, classes
+
+
+# ------------------------------------------------------------------ logging
+
+class _HostnameFilter(logging.Filter):
+    """Adds ``%(hostname)s`` to every record (useful when logs of slaves meet)."""
+
+    hostname = socket.gethostname()
+
+    def filter(self, record):
+        record.hostname = self.hostname
+        return True
+
+
+def setup_logging(loglevel="INFO", logfile=None):
+    """Log to stderr (or ``logfile``) as "[time] host/LEVEL/logger: message".
+
+    Raises CommandLineError when the log file cannot be opened.
+    """
+    try:
+        handler = logging.FileHandler(logfile) if logfile else logging.StreamHandler(sys.stderr)
+    except OSError as exc:
+        raise CommandLineError("could not open log file %s: %s" % (logfile, exc.strerror or exc), 1)
+    handler.addFilter(_HostnameFilter())
+    handler.setFormatter(logging.Formatter(
+        "[%(asctime)s] %(hostname)s/%(levelname)s/%(name)s: %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(loglevel)
+
+
+# ------------------------------------------------------------------- runner
+
+def select_runner_class(options):
+    """The runner class for ``options``: the one place that chooses it.
+
+    Raises CommandLineError (status 2) for a role this build cannot run yet.
+    """
+    if options.master and options.slave:
+        raise CommandLineError("--master and --slave cannot be used together", 2)
+    for role in ("master", "slave"):
+        if getattr(options, role):
+            cls = getattr(runners, role.capitalize() + "LocustRunner", None)
+            if cls is None:
+                raise CommandLineError("--%s is not implemented yet" % role, 2)
+            return cls
+    return LocalLocustRunner
+
+
+def create_runner(options, locust_classes):
+    """Create the runner for ``options`` and make it ``runners.locust_runner``."""
+    cls = select_runner_class(options)
+    runner = cls(locust_classes, options)
+    runners.locust_runner = runner
+    return runner
+
+
+def _select_classes(available, names):
+    """The classes named (all when ``names`` is empty); CommandLineError for unknown ones."""
+    if not names:
+        return list(available.values())
+    missing = [n for n in names if n not in available]
+    if missing:
+        raise CommandLineError("Unknown Locust(s): %s" % ", ".join(missing), 1)
+    return [available[n] for n in dict.fromkeys(names)]
+
+
+def _check_hosts(classes, options):
+    """An HttpLocust needs a host: an error headless, a warning with the web UI
+    (whose form can give one)."""
+    for cls in classes:
+        if issubclass(cls, HttpLocust) and not cls.host:
+            message = ("%s has no host: set its host attribute or use --host, e.g. "
+                       "--host http://127.0.0.1:8080" % cls.__name__)
+            if options.no_web:
+                raise CommandLineError(message, 1)
+            logger.warning("%s (or give one in the web form)", message)
+
+
+def _print_task_ratios(classes, as_json):
+    from .inspectlocust import get_task_ratio_dict, print_task_ratio
+    if as_json:
+        print(json.dumps({"per_class": get_task_ratio_dict(classes),
+                          "total": get_task_ratio_dict(classes, total=True)}))
+        return
+    print("\n Task ratio per locust class")
+    print("-" * 80)
+    print_task_ratio(classes)
+    print("\n Total task ratio")
+    print("-" * 80)
+    print_task_ratio(classes, total=True)
+
+
+# -------------------------------------------------------------- the run
+
+def _install_signal_handlers():
+    """SIGINT and SIGTERM become a KeyboardInterrupt in the main greenlet.
+
+    The handler only schedules the interrupt: Python runs handlers in
+    whatever greenlet is current, and raising there would kill a user
+    instead of stopping the test. The hub's wake-up fd wakes its select().
+    """
+    hub = get_hub()
+    main_greenlet = getcurrent()
+
+    def interrupt_main():
+        if not main_greenlet.dead:
+            main_greenlet.throw(KeyboardInterrupt)
+
+    def handler(signum, frame):
+        hub.run_callback(interrupt_main)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _stats_loop(runner, print_tables, csv_prefix):
+    """Print the table (and rewrite the CSV files) every STATS_INTERVAL seconds."""
+    while True:
+        sleep(STATS_INTERVAL)
+        if print_tables:
+            print(stats.stats_table(runner.stats), flush=True)
+        if csv_prefix:
+            _write_csv(runner, csv_prefix)
+
+
+def _write_csv(runner, prefix):
+    try:
+        stats.write_csv_files(runner.stats, prefix, runner.exceptions)
+    except OSError as exc:
+        logger.error("Could not write the CSV files %s_*.csv: %s", prefix, exc)
+
+
+def _shutdown(runner, options):
+    """Stop the users, fire quitting, print the summary; returns the exit status."""
+    try:
+        runner.quit()
+    except KeyboardInterrupt:
+        # A second Ctrl-C: do not wait for the requests on the wire.
+        logger.warning("Interrupted again: killing the users without waiting")
+        runner.stop(grace=0)
+    code = 1 if runner.stats.num_failures else 0
+    logger.info("Shutting down (exit code %d)", code)
+    try:
+        events.quitting.fire()
+    except Exception:
+        logger.exception("A quitting listener failed")
+    print(stats.stats_table(runner.stats))
+    print(stats.percentile_table(runner.stats))
+    report = stats.error_report(runner.stats)
+    if report:
+        print(report)
+    sys.stdout.flush()
+    if options.csv_prefix:
+        _write_csv(runner, options.csv_prefix)
+    return code
+
+
+def _run(options, classes):
+    runner = create_runner(options, classes)
+    _install_signal_handlers()
+    num_clients = 1 if options.num_clients is None else options.num_clients
+    runner.num_clients = num_clients
+    periodic = None
+    web_server = None
+    try:
+        if not options.no_web:
+            from . import web  # imported only when served: it needs bottle
+            try:
+                web_server = web.start(runner, options)
+            except (OSError, ValueError) as exc:
+                raise CommandLineError("could not start the web interface on %s:%s: %s" % (
+                    options.web_host or "*", options.web_port, getattr(exc, "strerror", None) or exc), 1)
+        print_tables = (options.no_web and not options.only_summary) or options.print_stats
+        if print_tables or options.csv_prefix:
+            periodic = spawn(_stats_loop, runner, print_tables, options.csv_prefix)
+        if options.no_web:
+            try:
+                runner.start_hatching(num_clients, options.hatch_rate)
+            except ValueError as exc:  # e.g. every class has weight 0
+                raise CommandLineError(str(exc), 1) from None
+            # Waits in slices so the hub always has a timer: with no user and
+            # nothing else to wait for it would report a dead lock instead.
+            while not runner.wait(1.0):
+                pass
+        else:
+            while True:
+                sleep(3600)
+    except KeyboardInterrupt:
+        logger.info("Got an interrupt, stopping")
+    finally:
+        if periodic is not None:
+            periodic.kill(block=False)
+    code = _shutdown(runner, options)
+    if web_server is not None:
+        try:
+            web_server.stop(timeout=1)
+        except KeyboardInterrupt:
+            pass
+    return code
+
+
+def main(args=None):
+    """The ``locust`` console entry point; exits with the run's status."""
+    try:
+        sys.exit(_main(args))
+    except CommandLineError as exc:
+        sys.stderr.write("locust: error: %s\n" % exc)
+        sys.stderr.flush()
+        sys.exit(exc.exit_code)
+
+
+def _main(args):
+    _parser, options, names = parse_options(args)
+    setup_logging(options.loglevel, options.logfile)
+    select_runner_class(options)  # fail early for an unavailable role
+
+    path = find_locustfile(options.locustfile)
+    if path is None:
+        raise CommandLineError(
+            "Could not find any locustfile! Ensure file ends in '.py' and see --help "
+            "for available options.", 1)
+
+    # Before the locustfile is imported, so that the clients it imports
+    # (xmlrpc.client, smtplib, ...) get cooperative sockets and sleep.
+    from .engine import monkey
+    monkey.patch_all()
+
+    try:
+        _module, available = load_locustfile(path)
+    except LocustfileImportError as exc:
+        sys.stderr.write(exc.text)
+        raise CommandLineError("could not import the locustfile %s (see above)" % path, 1)
+
+    if options.list_commands:
+        print("Available Locusts:")
+        for name in available:
+            print("    " + name)
+        return 0
+    if not available:
+        raise CommandLineError("No Locust class found!", 1)
+    classes = _select_classes(available, names)
+
+    if options.show_task_ratio or options.show_task_ratio_json:
+        _print_task_ratios(classes, options.show_task_ratio_json)
+        return 0
+
+    if options.host:
+        for cls in classes:
+            cls.host = options.host
+    _check_hosts(classes, options)
+    return _run(options, classes)
+
+
+if __name__ == "__main__":
+    main()
