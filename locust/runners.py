@@ -161,20 +161,6 @@ def _exception_key(msg, formatted_tb):
     return hashlib.md5(raw.encode("utf-8", "replace"), usedforsecurity=False).hexdigest()
 
 
-def _greenlets_in_io(hub):
-    """The greenlets now waiting for a file descriptor (a request on the wire).
-
-    Reads the hub's wait table; the hub has no public accessor for it yet.
-    """
-    busy = set()
-    for waiters in getattr(hub, "_fds", {}).values():
-        if waiters.reader is not None:
-            busy.add(waiters.reader)
-        if waiters.writer is not None:
-            busy.add(waiters.writer)
-    return busy
-
-
 # ----------------------------------------------------------------- runners
 
 class LocustRunner:
@@ -426,7 +412,7 @@ class LocustRunner:
 
     def _remove_users(self, surplus):
         """Retire ``{class: n}`` users: idle ones first, then the newest."""
-        busy = _greenlets_in_io(get_hub())
+        busy = get_hub().io_waiters()
         chosen = []
         for cls, n in surplus.items():
             mine = [g for g, c in self._users.items() if c is cls and g not in self._retiring]
@@ -453,7 +439,7 @@ class LocustRunner:
         if self._retire_timer is not None:
             self._retire_timer.cancel()
             self._retire_timer = None
-        busy = _greenlets_in_io(hub)
+        busy = hub.io_waiters()
         now = hub.clock()
         for glet, deadline in list(self._retiring.items()):
             if glet.dead:

@@ -272,6 +272,21 @@ class Hub(greenlet):
                 self.selector.register(fd, mask)
         waiters.mask = mask
 
+    def io_waiters(self):
+        """The set of greenlets now waiting for a file descriptor.
+
+        For callers above the engine that must tell a greenlet in the middle
+        of network I/O from one that sleeps (a load-test runner lets users
+        finish a request in flight before stopping them).
+        """
+        busy = set()
+        for waiters in self._fds.values():
+            if waiters.reader is not None:
+                busy.add(waiters.reader)
+            if waiters.writer is not None:
+                busy.add(waiters.writer)
+        return busy
+
     def cancel_fd(self, fd, exc=None):
         """Forget ``fd`` (it is being closed): its waiters get ``exc`` thrown in.
 
@@ -297,21 +312,23 @@ class Hub(greenlet):
     # -- the loop ----------------------------------------------------------
 
     def run(self):
-        """The loop; never returns. Exceptions from callbacks are logged."""
+        """The loop; never returns.
+
+        Callbacks, timers and woken greenlets catch their own errors (logged),
+        so what reaches this handler was raised by a signal handler while the
+        hub ran (KeyboardInterrupt, SystemExit, a test runner's alarm), by a
+        greenlet dying of KeyboardInterrupt/SystemExit, or is a LoopExit:
+        nothing can ever wake the waiting greenlets.  Each belongs to the main
+        greenlet, the program.  It is thrown from a callback that runs before
+        any other, so that the throw happens inside the callbacks' error
+        handling rather than in this except clause (an exception arriving
+        here would end the hub).
+        """
         while True:
             try:
                 self._run_once()
-            except (KeyboardInterrupt, SystemExit, LoopExit) as exc:
-                # A signal handler raised while the hub ran, a greenlet died
-                # of KeyboardInterrupt/SystemExit, or nothing can ever wake
-                # the waiting greenlets: the main greenlet (the program)
-                # must see it.  It is thrown from a callback that runs
-                # before any other, so that the throw happens inside the
-                # callbacks' error handling rather than in this except
-                # clause (an exception arriving here would end the hub).
+            except BaseException as exc:
                 self._callbacks.appendleft((self.parent.throw, (exc,)))
-            except BaseException:  # a bug in a callback must not stop the loop
-                log.exception("error in the hub loop")
 
     def _run_once(self):
         callbacks = self._callbacks

@@ -495,3 +495,51 @@ def test_greenlet_class_is_exported_and_parented_to_the_hub():
     glet = Greenlet(lambda: None)
     assert glet.parent is get_hub()
     glet.kill()
+
+
+def test_io_waiters_lists_greenlets_blocked_on_a_socket():
+    hub = get_hub()
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    try:
+        reader = spawn(hub.wait_fd, a.fileno(), selectors.EVENT_READ)
+        sleeper = spawn(sleep, 10)
+        sleep(0)
+        assert reader in hub.io_waiters()
+        assert sleeper not in hub.io_waiters()
+        b.send(b"x")
+        reader.join(timeout=1)
+        assert reader not in hub.io_waiters()
+        sleeper.kill()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_an_exception_from_a_signal_handler_in_select_reaches_the_main_greenlet():
+    # A test runner's alarm (pytest-timeout) raises from a signal handler
+    # while the hub sits in select(); it must reach the program, not a log.
+    code = textwrap.dedent("""
+        import signal
+        from locust.engine import Event
+
+        class Alarm(BaseException):
+            pass
+
+        def on_alarm(signum, frame):
+            raise Alarm()
+
+        signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        import socket
+        from locust.engine import spawn, get_hub
+        a, b = socket.socketpair()
+        a.setblocking(False)
+        import selectors
+        try:
+            get_hub().wait_fd(a.fileno(), selectors.EVENT_READ)
+        except Alarm:
+            print("alarm reached main")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
+    assert "alarm reached main" in out.stdout, out.stderr
