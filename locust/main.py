@@ -28,7 +28,7 @@ import traceback
 
 from greenlet import getcurrent
 
-from . import __version__, events, runners, stats
+from . import __version__, events, runners, stats_report
 from .core import HttpLocust, Locust
 from .engine import get_hub, sleep, spawn
 from .runners import LocalLocustRunner, parse_timespan
@@ -401,14 +401,14 @@ def _stats_loop(runner, print_tables, csv_prefix):
     while True:
         sleep(STATS_INTERVAL)
         if print_tables:
-            print(stats.stats_table(runner.stats), flush=True)
+            print(stats_report.stats_table(runner.stats), flush=True)
         if csv_prefix:
             _write_csv(runner, csv_prefix)
 
 
 def _write_csv(runner, prefix):
     try:
-        stats.write_csv_files(runner.stats, prefix, runner.exceptions)
+        stats_report.write_csv_files(runner.stats, prefix, runner.exceptions)
     except OSError as exc:
         logger.error("Could not write the CSV files %s_*.csv: %s", prefix, exc)
 
@@ -427,9 +427,9 @@ def _shutdown(runner, options):
         events.quitting.fire()
     except Exception:
         logger.exception("A quitting listener failed")
-    print(stats.stats_table(runner.stats))
-    print(stats.percentile_table(runner.stats))
-    report = stats.error_report(runner.stats)
+    print(stats_report.stats_table(runner.stats))
+    print(stats_report.percentile_table(runner.stats))
+    report = stats_report.error_report(runner.stats)
     if report:
         print(report)
     sys.stdout.flush()

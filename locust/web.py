@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 import bottle
 
 from . import __version__
-from . import stats as stats_module
+from . import stats_report
 
 __all__ = ["STATIC_DIR", "TEMPLATE_DIR", "app", "parse_auth", "start"]
 
@@ -61,7 +61,7 @@ app = bottle.Bottle()
 _RUNNER_KEY = "locust.runner"
 
 # Percentile fields of /stats/requests, under the names later Locust
-# versions use, read from stats.request_rows' pNN_response_time keys.
+# versions use, read from stats_report.request_rows' pNN_response_time keys.
 _PERCENTILE_ALIASES = (("p90_response_time", "response_time_percentile_90"),
                        ("p95_response_time", "response_time_percentile_95"),
                        ("p99_response_time", "response_time_percentile_99"))
@@ -209,7 +209,7 @@ def request_stats():
     """The statistics as JSON: rows, errors, totals, state and user count."""
     runner = _runner()
     stats = runner.stats
-    rows = stats_module.request_rows(stats)
+    rows = stats_report.request_rows(stats)
     for row in rows:
         for key, value in row.items():
             row[key] = _finite(value)
@@ -241,19 +241,19 @@ def request_stats():
 @app.get("/stats/requests/csv")
 def request_stats_csv():
     """The requests CSV as a download."""
-    return _csv_response(stats_module.requests_csv(_runner().stats), "requests")
+    return _csv_response(stats_report.requests_csv(_runner().stats), "requests")
 
 
 @app.get("/stats/distribution/csv")
 def distribution_stats_csv():
     """The response time distribution CSV as a download."""
-    return _csv_response(stats_module.distribution_csv(_runner().stats), "distribution")
+    return _csv_response(stats_report.distribution_csv(_runner().stats), "distribution")
 
 
 @app.get("/stats/failures/csv")
 def failures_stats_csv():
     """The failures (errors) CSV as a download."""
-    return _csv_response(stats_module.failures_csv(_runner().stats), "failures")
+    return _csv_response(stats_report.failures_csv(_runner().stats), "failures")
 
 
 def _exception_rows(runner):
@@ -276,7 +276,7 @@ def exceptions():
 @app.get("/exceptions/csv")
 def exceptions_csv():
     """The exceptions raised in users, as a CSV download."""
-    return _csv_response(stats_module.exceptions_csv(getattr(_runner(), "exceptions", None)),
+    return _csv_response(stats_report.exceptions_csv(getattr(_runner(), "exceptions", None)),
                          "exceptions")
 
 

@@ -8,7 +8,7 @@ import random
 import msgpack
 import pytest
 
-from locust import events, stats
+from locust import events, stats, stats_report
 from locust.exception import CatchResponseError
 from locust.stats import (
     Histogram, RequestStats, StatsEntry, StatsError, bucket_of, bucket_value,
@@ -458,7 +458,7 @@ DIST_HEADER = '"Name","# requests","50%","66%","75%","80%","90%","95%","98%","99
 
 def test_requests_csv(summary_stats, clock):
     summary_stats.log_error("DELETE", "/b", "gone")
-    lines = stats.requests_csv(summary_stats).split("\n")
+    lines = stats_report.requests_csv(summary_stats).split("\n")
     assert lines[0] == REQ_HEADER
     assert lines[1] == '"GET","/",7,3,79,188,35,601,100,7.00'
     assert lines[2] == '"DELETE","/b",0,1,0,0,0,0,0,0.00'  # sorted by (name, method)
@@ -469,10 +469,10 @@ def test_requests_csv(summary_stats, clock):
 def test_csv_ints_round_half_up(rs):
     rs.log_request("GET", "/", 0.5, 1)
     rs.log_request("GET", "/", 2.5, 2)
-    row = stats.requests_csv(rs).split("\n")[1]
+    row = stats_report.requests_csv(rs).split("\n")[1]
     # median 0.5 -> 1, avg 1.5 -> 2, min 0.5 -> 1, max 2.5 -> 3, size 1.5 -> 2
     assert row.startswith('"GET","/",2,0,1,2,1,3,2,')
-    dist = stats.distribution_csv(rs).split("\n")[1]
+    dist = stats_report.distribution_csv(rs).split("\n")[1]
     assert dist == '"GET /",2,3,3,3,3,3,3,3,3,3'
 
 
@@ -480,7 +480,7 @@ def test_distribution_csv(summary_stats):
     summary_stats.log_error("GET", "/only-fails", "x")
     for t in range(100):
         summary_stats.log_request("POST", "/p", t, 0)
-    lines = stats.distribution_csv(summary_stats).split("\n")
+    lines = stats_report.distribution_csv(summary_stats).split("\n")
     assert lines[0] == DIST_HEADER
     assert lines[1] == '"GET /",7,79,136,374,374,601,601,601,601,601'
     assert lines[2] == '"GET /only-fails",0' + ',"N/A"' * 9
@@ -491,28 +491,28 @@ def test_distribution_csv(summary_stats):
 
 def test_csvs_parse_with_csv_module(summary_stats):
     summary_stats.log_request("GET", '/q"uote', 1, 0)
-    rows = list(csv.reader(io.StringIO(stats.requests_csv(summary_stats))))
+    rows = list(csv.reader(io.StringIO(stats_report.requests_csv(summary_stats))))
     assert [r[1] for r in rows[1:]] == ["/", '/q"uote', "Total"]
     assert all(len(r) == 10 for r in rows)
 
 
 def test_failures_csv(summary_stats):
-    lines = stats.failures_csv(summary_stats).splitlines()
+    lines = stats_report.failures_csv(summary_stats).splitlines()
     assert lines[0] == '"Method","Name","Error","Occurrences"'
     assert lines[1] == '"GET","/","Exception(\'dummy fail\')",3'
 
 
 def test_exceptions_csv():
-    text = stats.exceptions_csv({"k": {"count": 2, "msg": "boom, \"bad\"", "traceback": "line1\nline2",
+    text = stats_report.exceptions_csv({"k": {"count": 2, "msg": "boom, \"bad\"", "traceback": "line1\nline2",
                                        "nodes": {"b", "a"}}})
     rows = list(csv.reader(io.StringIO(text)))
     assert text.split("\n")[0] == "Count,Message,Traceback,Nodes"
     assert rows[1] == ["2", 'boom, "bad"', "line1\nline2", "a, b"]
-    assert stats.exceptions_csv(None) == "Count,Message,Traceback,Nodes\n"
+    assert stats_report.exceptions_csv(None) == "Count,Message,Traceback,Nodes\n"
 
 
 def test_write_csv_files(summary_stats, tmp_path):
-    paths = stats.write_csv_files(summary_stats, str(tmp_path / "run"), exceptions={})
+    paths = stats_report.write_csv_files(summary_stats, str(tmp_path / "run"), exceptions={})
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["run_distribution.csv", "run_exceptions.csv", "run_failures.csv",
                      "run_requests.csv"]
@@ -521,7 +521,7 @@ def test_write_csv_files(summary_stats, tmp_path):
 
 
 def test_stats_table(summary_stats):
-    text = stats.stats_table(summary_stats)
+    text = stats_report.stats_table(summary_stats)
     lines = text.split("\n")
     assert lines[0] == " %-60s %7s %12s %7s %7s %7s  | %7s %7s" % (
         "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Median", "req/s")
@@ -532,22 +532,22 @@ def test_stats_table(summary_stats):
 
 
 def test_percentile_table_and_error_report(summary_stats):
-    table = stats.percentile_table(summary_stats)
+    table = stats_report.percentile_table(summary_stats)
     assert table.startswith("Percentage of the requests completed within given times\n")
     assert "99.9%" in table and "100%" in table
     assert any(line.startswith(" GET / ") and line.split()[-1] == "601" for line in table.split("\n"))
     assert any(line.startswith(" Total ") for line in table.split("\n"))
-    report = stats.error_report(summary_stats)
+    report = stats_report.error_report(summary_stats)
     assert report.startswith("Error report\n") and "# occurences" in report
     assert " 3 " in report and "GET /: Exception('dummy fail')" in report
-    assert stats.error_report(RequestStats()) == ""
+    assert stats_report.error_report(RequestStats()) == ""
 
 
 def test_print_functions(summary_stats, capsys):
-    stats.print_stats(summary_stats)
-    stats.print_percentile_stats(summary_stats)
-    stats.print_error_report(summary_stats)
-    stats.print_error_report(RequestStats())
+    stats_report.print_stats(summary_stats)
+    stats_report.print_percentile_stats(summary_stats)
+    stats_report.print_error_report(summary_stats)
+    stats_report.print_error_report(RequestStats())
     out = capsys.readouterr().out
     assert "3(30.00%)" in out and "Percentage of the requests" in out
     assert out.count("Error report") == 1
@@ -555,7 +555,7 @@ def test_print_functions(summary_stats, capsys):
 
 def test_request_rows(summary_stats):
     summary_stats.log_error("GET", "/a", "x")
-    rows = stats.request_rows(summary_stats)
+    rows = stats_report.request_rows(summary_stats)
     assert [(r["method"], r["name"]) for r in rows] == [("GET", "/"), ("GET", "/a"), (None, "Total")]
     assert rows[1]["min_response_time"] == 0
     assert rows[0]["median_response_time"] == 79 and rows[0]["p99_response_time"] == 601

@@ -1,0 +1,198 @@
+"""Reports of request statistics: the CSV files and the console tables.
+
+The CSV headers and row formats are Locust 0.7's (the web UI serves the
+same text); times are rounded half up to whole ms wherever a report prints
+an int.
+"""
+
+import csv
+import io
+import sys
+
+from .stats import PERCENTILES_TO_REPORT, global_stats, round_half_up
+
+__all__ = [
+    "requests_csv", "distribution_csv", "failures_csv", "exceptions_csv",
+    "write_csv_files", "stats_table", "percentile_table", "error_report",
+    "print_stats", "print_percentile_stats", "print_error_report", "request_rows",
+]
+
+#: Width of the Name column of the console tables.
+STATS_NAME_WIDTH = 60
+_CSV_PERCENTILES = (0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99)
+# Times are rounded half up to whole ms wherever a report prints an int.
+
+def _label(entry):
+    return "%s %s" % (entry.method, entry.name) if entry.method is not None else str(entry.name)
+
+
+def _rows(stats):
+    """The entries sorted by (name, method), then the Total."""
+    keys = sorted(stats.entries, key=lambda k: (str(k[0]), str(k[1])))
+    return [stats.entries[k] for k in keys] + [stats.total]
+
+
+def _q(value):
+    return '"%s"' % str(value).replace('"', '""')
+
+
+def _csv(header, rows, **options):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", **options)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def requests_csv(stats):
+    """The requests CSV (Locust 0.7's header and row format), Total last.
+
+    Requests/s is total_rps. The Total row's Method is "" (0.7 printed
+    "None", which a spreadsheet would take for a method).
+    """
+    rows = ['"Method","Name","# requests","# failures","Median response time",'
+            '"Average response time","Min response time","Max response time",'
+            '"Average Content Size","Requests/s"']
+    for e in _rows(stats):
+        rows.append("%s,%s,%i,%i,%i,%i,%i,%i,%i,%.2f" % (
+            _q("" if e.method is None else e.method), _q(e.name), e.num_requests,
+            e.num_failures, round_half_up(e.median_response_time),
+            round_half_up(e.avg_response_time), round_half_up(e.min_response_time or 0),
+            round_half_up(e.max_response_time), round_half_up(e.avg_content_length),
+            e.total_rps))
+    return "\n".join(rows)
+
+
+def distribution_csv(stats):
+    """The distribution CSV: "METHOD name", N, 50%..99%, 100% (the max);
+    "N/A" percentiles for an entry without successes; "Total" last."""
+    rows = ['"Name","# requests","50%","66%","75%","80%","90%","95%","98%","99%","100%"']
+    for e in _rows(stats):
+        if e.num_requests:
+            cells = ["%i" % round_half_up(v) for v in e.percentiles(_CSV_PERCENTILES + (1.0,))]
+        else:
+            cells = ['"N/A"'] * (len(_CSV_PERCENTILES) + 1)
+        rows.append(",".join([_q(_label(e)), "%i" % e.num_requests] + cells))
+    return "\n".join(rows)
+
+
+def failures_csv(stats):
+    """The errors as CSV: Method, Name, Error, Occurrences; most frequent first."""
+    errors = sorted(stats.errors.values(), key=lambda e: -e.occurences)
+    return _csv(["Method", "Name", "Error", "Occurrences"],
+                [[e.method or "", e.name, e.error, e.occurences] for e in errors],
+                quoting=csv.QUOTE_NONNUMERIC)
+
+
+def exceptions_csv(exceptions):
+    """The runner's exceptions ({key: {count, msg, traceback, nodes}}) as CSV:
+    Count, Message, Traceback, Nodes (sorted, joined with ", ")."""
+    rows = []
+    for exc in (exceptions or {}).values():
+        nodes = exc.get("nodes", ())
+        nodes = nodes if isinstance(nodes, str) else ", ".join(sorted(map(str, nodes)))
+        rows.append([exc["count"], exc["msg"], exc["traceback"], nodes])
+    return _csv(["Count", "Message", "Traceback", "Nodes"], rows)
+
+
+def write_csv_files(stats, prefix, exceptions=None):
+    """Write PREFIX_{requests,distribution,failures,exceptions}.csv.
+
+    Returns the paths written; raises OSError if a file can't be written.
+    """
+    paths = []
+    for suffix, text in (("requests", requests_csv(stats)),
+                         ("distribution", distribution_csv(stats)),
+                         ("failures", failures_csv(stats)),
+                         ("exceptions", exceptions_csv(exceptions))):
+        paths.append("%s_%s.csv" % (prefix, suffix))
+        with open(paths[-1], "w", newline="", encoding="utf-8") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+    return paths
+
+
+_ROW = " %-" + str(STATS_NAME_WIDTH) + "s %7s %12s %7s %7s %7s  | %7s %7s"
+_PROW = " %-" + str(STATS_NAME_WIDTH) + "s %8s" + " %6s" * len(PERCENTILES_TO_REPORT)
+_RULE = "-" * (STATS_NAME_WIDTH + 80)
+
+
+def stats_table(stats):
+    """The console table: a row per entry, a rule, the Total row.
+
+    Failures show as ``F(P%)``, P = failures / (successes + failures).
+    """
+    lines = [_ROW % ("Name", "# reqs", "# fails", "Avg", "Min", "Max", "Median", "req/s"), _RULE]
+    for e in _rows(stats):
+        if e is stats.total:
+            lines.append(_RULE)
+        lines.append(_ROW % (
+            _label(e), e.num_requests, "%d(%.2f%%)" % (e.num_failures, e.fail_ratio * 100),
+            round_half_up(e.avg_response_time), round_half_up(e.min_response_time or 0),
+            round_half_up(e.max_response_time), round_half_up(e.median_response_time),
+            "%.2f" % e.current_rps))
+    return "\n".join(lines + [""])
+
+
+def percentile_table(stats):
+    """The "Percentage of the requests completed within given times" table
+    (50% .. 99.9%, 100%) of the entries with successes, then the Total."""
+    titles = tuple("%g%%" % (p * 100) for p in PERCENTILES_TO_REPORT)
+    lines = ["Percentage of the requests completed within given times",
+             _PROW % (("Name", "# reqs") + titles), _RULE]
+    for e in _rows(stats):
+        if e is stats.total:
+            lines.append(_RULE)
+        if e.num_requests:
+            lines.append(_PROW % ((_label(e), e.num_requests) +
+                                  tuple(round_half_up(v) for v in e.percentiles())))
+    return "\n".join(lines + [""])
+
+
+def error_report(stats):
+    """The "Error report" table, most frequent first; "" without errors."""
+    if not stats.errors:
+        return ""
+    lines = ["Error report", " %-18s %-100s" % ("# occurences", "Error"), _RULE]
+    for err in sorted(stats.errors.values(), key=lambda e: -e.occurences):
+        lines.append(" %-18i %-100s" % (err.occurences, err.to_name()))
+    return "\n".join(lines + [_RULE, ""])
+
+
+def print_stats(stats=None, file=None):
+    """Print :func:`stats_table` (of global_stats by default) to stdout."""
+    print(stats_table(stats or global_stats), file=file or sys.stdout)
+
+
+def print_percentile_stats(stats=None, file=None):
+    """Print :func:`percentile_table` (of global_stats by default) to stdout."""
+    print(percentile_table(stats or global_stats), file=file or sys.stdout)
+
+
+def print_error_report(stats=None, file=None):
+    """Print :func:`error_report` (of global_stats by default), when not empty."""
+    report = error_report(stats or global_stats)
+    if report:
+        print(report, file=file or sys.stdout)
+
+
+def request_rows(stats):
+    """The "stats" rows of the web UI's /stats/requests JSON, Total last.
+
+    Keys: method (None for Total), name, num_requests, num_failures,
+    avg_response_time, min_response_time (0 when none), max_response_time,
+    current_rps, median_response_time, avg_content_length and
+    p90_response_time, p95_response_time, p99_response_time.
+    """
+    rows = []
+    for e in _rows(stats):
+        p90, p95, p99 = e.percentiles((0.9, 0.95, 0.99))
+        rows.append({
+            "method": e.method, "name": e.name, "num_requests": e.num_requests,
+            "num_failures": e.num_failures, "avg_response_time": e.avg_response_time,
+            "min_response_time": e.min_response_time or 0,
+            "max_response_time": e.max_response_time, "current_rps": e.current_rps,
+            "median_response_time": e.median_response_time,
+            "avg_content_length": e.avg_content_length,
+            "p90_response_time": p90, "p95_response_time": p95, "p99_response_time": p99,
+        })
+    return rows
