@@ -127,7 +127,7 @@ def runs(tmp_path_factory):
         driver.join(30)
         for name, target in stdlib_targets.items():
             results[name]["served"] = target.count
-        for name, (proc, url) in demo_targets.items():
+        for name, (_proc, url) in demo_targets.items():
             results[name]["served"] = _served(url)
         results["xmlrpc"]["server_out"] = _stop_script(xml_server)
         for name in list(results):
