@@ -26,8 +26,11 @@ $(BENCH_VENV)/.installed: setup.cfg
 	$(BENCH_VENV)/bin/python -m pip install -q -e . gevent requests
 	touch $@
 
+# Prints figures, asserts nothing: the engine against gevent, HttpSession
+# against requests + gevent, side by side in one run.
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python bench/engine_bench.py
+	$(BENCH_VENV)/bin/python bench/client_bench.py
 
 lint: venv
 	$(VENV)/bin/ruff check locust tests examples bench

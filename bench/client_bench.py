@@ -12,9 +12,13 @@ over the measured window only (imports and start-up excluded).
   with a plain counter; once as is, once with ``trust_env = False`` (no
   per-request scan of the environment for proxies and .netrc).
 
-The target is nginx from ``/work/shared/bench/target.sh`` (127.0.0.1:8099,
-pinned to CPU 1); it is started when nothing listens there, and stopped
-afterwards if this script started it. ``--url`` points at another target.
+The target is nginx started by the shared bench script ``target.sh``
+(127.0.0.1:8099, pinned to CPU 1; ``$BENCH_TARGET_SH``, by default
+``../shared/bench/target.sh`` beside the project) when nothing listens there,
+and stopped afterwards if this script started it. Without that script, the
+bundled demo target (``examples/demo_target.py``, our own WSGI server, no
+delay) serves on CPU 1 instead: its Python costs limit the figures, so
+prefer nginx. ``--url`` points at another target.
 
     python bench/client_bench.py [--seconds 10] [--users 50] [--url URL] [--profile]
 """
@@ -30,7 +34,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TARGET_SH = "/work/shared/bench/target.sh"
+TARGET_SH = os.environ.get("BENCH_TARGET_SH",
+                           os.path.join(ROOT, "..", "shared", "bench", "target.sh"))
 DEFAULT_URL = "http://127.0.0.1:8099"
 #: Upstream locust 2.47 HttpUser -u 50 on this machine kind (bench README anchor).
 UPSTREAM_HTTPUSER_RPS_PER_CPU = 1220
@@ -137,6 +142,20 @@ def _listening(url):
         return False
 
 
+def _start_demo_target(args):
+    """Start examples/demo_target.py on the other CPU; point args.url at it."""
+    cmd = [sys.executable, os.path.join(ROOT, "examples", "demo_target.py"),
+           "--port", "0", "--max-delay-ms", "0"]
+    other = 1 - args.cpu if (os.cpu_count() or 1) > 1 and args.cpu in (0, 1) else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=(lambda: os.sched_setaffinity(0, {other}))
+                            if other is not None and hasattr(os, "sched_setaffinity") else None)
+    line = proc.stdout.readline()  # "Demo target listening on http://127.0.0.1:PORT"
+    args.url = line.split()[-1]
+    print("client_bench: no nginx script; target: the bundled demo target at %s" % args.url)
+    return proc
+
+
 def _run_child(kind, args):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, "--url", args.url,
            "--users", str(args.users), "--seconds", str(args.seconds)]
@@ -171,12 +190,15 @@ def main():
             os.sched_setaffinity(0, {args.cpu})  # the children inherit it
         except OSError:
             pass
-    started = False
+    started = demo = None
     if not _listening(args.url):
-        if args.url != DEFAULT_URL or not os.path.exists(TARGET_SH):
+        if args.url != DEFAULT_URL:
             sys.exit("client_bench: nothing listens at %s" % args.url)
-        subprocess.run([TARGET_SH, "start"], check=True, stdout=subprocess.DEVNULL)
-        started = True
+        if os.path.exists(TARGET_SH):
+            subprocess.run([TARGET_SH, "start"], check=True, stdout=subprocess.DEVNULL)
+            started = True
+        else:
+            demo = _start_demo_target(args)
     try:
         results = {}
         for kind in KINDS:
@@ -201,6 +223,9 @@ def main():
     finally:
         if started:
             subprocess.run([TARGET_SH, "stop"], check=False, stdout=subprocess.DEVNULL)
+        if demo is not None:
+            demo.terminate()
+            demo.wait(10)
 
 
 if __name__ == "__main__":
