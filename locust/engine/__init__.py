@@ -6,7 +6,7 @@ greenlet, the main one included, switches to it when it waits.  Public API::
     spawn, spawn_later, sleep, Greenlet, GreenletExit, joinall, killall,
     Group, Timeout, Event, Queue, LifoQueue, Semaphore, Lock, get_hub
 
-Sockets live in ``locust.engine.net``, monkey patching in
+Sockets live in ``locust.engine.net`` (TLS in ``locust.engine.tls``), monkey patching in
 ``locust.engine.monkey``, ZeroMQ in ``locust.engine.zmq`` and the WSGI
 server in ``locust.engine.wsgi``; import those modules directly.
 """

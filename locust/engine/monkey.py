@@ -12,7 +12,7 @@ clients run concurrently in greenlets without being changed:
 ``getaddrinfo``, ``gethostbyname``     ``gethostbyname`` cached: the first look-up
                                        of a name still blocks)
 ``socket.socketpair``, ``fromfd``      cooperative through ``socket.socket``
-``ssl.SSLContext.sslsocket_class``     :class:`locust.engine.net.SSLSocket`
+``ssl.SSLContext.sslsocket_class``     :class:`locust.engine.tls.SSLSocket`
 ``time.sleep``                         :func:`locust.engine.sleep`
 ``select.select``, ``select.poll``     cooperative versions (below)
 ``selectors.DefaultSelector``          a ``PollSelector`` on the cooperative poll
@@ -47,7 +47,7 @@ import socket
 import ssl
 import time
 
-from . import greenlets, net
+from . import greenlets, net, tls
 from .hub import get_hub
 
 __all__ = ["patch_all", "patch_socket", "patch_ssl", "patch_time", "patch_select",
@@ -263,7 +263,7 @@ def patch_ssl():
     if "ssl" in _patched:
         return
     _remember_thread()
-    ssl.SSLContext.sslsocket_class = net.SSLSocket
+    ssl.SSLContext.sslsocket_class = tls.SSLSocket
     _patched.add("ssl")
 
 

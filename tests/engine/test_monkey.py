@@ -122,7 +122,7 @@ def test_patch_all_is_idempotent_and_the_engine_keeps_the_originals():
         }))
         """)
     assert out == {"patched": True, "same": True, "socket": True, "sleep_changed": True,
-                   "tls": "SSLSocket.locust.engine.net", "hub_selector": "EpollSelector",
+                   "tls": "SSLSocket.locust.engine.tls", "hub_selector": "EpollSelector",
                    "net_base": True, "thread": True}
 
 

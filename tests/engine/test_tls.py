@@ -1,4 +1,4 @@
-"""Cooperative TLS (locust.engine.net.SSLSocket) against stdlib TLS peers in threads.
+"""Cooperative TLS (locust.engine.SSLSocket) against stdlib TLS peers in threads.
 
 Certificates are made at test time with trustme.
 """
@@ -7,6 +7,8 @@ import http.client
 import http.server
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 
@@ -14,6 +16,8 @@ import pytest
 import trustme
 
 from locust.engine import joinall, net, sleep, spawn
+from locust.engine import tls as tls_module
+from locust.engine.tls import SSLSocket, create_default_context, wrap_context
 from servers import serve_in_thread
 
 MB = 1024 * 1024
@@ -33,7 +37,7 @@ def server_context(ca):
 
 @pytest.fixture
 def client_context(ca):
-    ctx = net.create_default_context()
+    ctx = create_default_context()
     ca.configure_trust(ctx)
     return ctx
 
@@ -94,7 +98,7 @@ def test_client_round_trip_of_a_megabyte_each_way(stdlib_tls_server, client_cont
     def client():
         sock = net.create_connection(address, timeout=10)
         tls = client_context.wrap_socket(sock, server_hostname="localhost")
-        assert isinstance(tls, net.SSLSocket) and tls.version()
+        assert isinstance(tls, SSLSocket) and tls.version()
         sender = spawn(tls.sendall, pattern(MB, 3))
         received = recv_exactly(tls, MB)
         sender.get()
@@ -114,7 +118,7 @@ def test_client_round_trip_of_a_megabyte_each_way(stdlib_tls_server, client_cont
 
 
 def test_engine_tls_server_accepts_a_stdlib_client(ca, server_context):
-    engine_ctx = net.wrap_context(ssl.create_default_context(ssl.Purpose.CLIENT_AUTH))
+    engine_ctx = wrap_context(ssl.create_default_context(ssl.Purpose.CLIENT_AUTH))
     ca.issue_cert("localhost").configure_cert(engine_ctx)
     listener = engine_ctx.wrap_socket(net.socket(), server_side=True)
     listener.bind(("127.0.0.1", 0))
@@ -141,7 +145,7 @@ def test_engine_tls_server_accepts_a_stdlib_client(ca, server_context):
     handlers = []
     for _ in threads:
         conn, _ = listener.accept()     # the handshake happens here, cooperatively
-        assert isinstance(conn, net.SSLSocket)
+        assert isinstance(conn, SSLSocket)
         handlers.append(spawn(handle, conn))
     joinall(handlers, timeout=20)
     for thread in threads:
@@ -239,7 +243,7 @@ def test_http_client_https_over_engine_sockets(server_context, client_context):
                                                context=client_context)
             conn._create_connection = net.create_connection
             conn.request("GET", "/%d" % i)
-            assert isinstance(conn.sock, net.SSLSocket)
+            assert isinstance(conn.sock, SSLSocket)
             response = conn.getresponse()
             body = response.read()
             conn.close()
@@ -251,3 +255,27 @@ def test_http_client_https_over_engine_sockets(server_context, client_context):
         elapsed = time.monotonic() - started
     assert [g.get() for g in greenlets] == [b"secure /%d" % i for i in range(8)]
     assert elapsed < 1.5     # 8 x 0.2 s one after the other would be 1.6 s
+
+
+def test_net_still_offers_the_tls_names():
+    # TLS moved from net.py to tls.py; the old import path must keep working.
+    from locust.engine.net import SSLSocket as net_ssl_socket
+    from locust.engine.net import create_default_context as net_create, wrap_context as net_wrap
+    assert (net_ssl_socket, net_create, net_wrap) == (SSLSocket, create_default_context, wrap_context)
+    assert set(tls_module.__all__) <= set(net.__all__) and "SSLSocket" in dir(net)
+    with pytest.raises(AttributeError):
+        net.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("code", [
+    # Either module may be imported first (tls imports net).
+    "import locust.engine.tls as t, locust.engine.net as n; assert n.SSLSocket is t.SSLSocket",
+    "from locust.engine.net import *; from locust.engine import tls; "
+    "assert SSLSocket is tls.SSLSocket and wrap_context is tls.wrap_context",
+    # Plain sockets do not load ssl.
+    "import sys, locust.engine.net; assert 'ssl' not in sys.modules, 'ssl imported'",
+])
+def test_tls_and_net_import_in_any_order(code):
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
