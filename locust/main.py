@@ -125,6 +125,19 @@ def create_parser():
     add("--master-bind-host", default="*", help="Interface the master binds to (default *: all)")
     add("--master-bind-port", type=_port, default=5557,
         help="Port the master binds; port+1 is used too (default 5557)")
+    add("--expect-slaves", "--expect-workers", dest="expect_slaves", type=_positive_int,
+        default=None, metavar="N",
+        help="Headless master: wait for N slaves before starting (default 1, or --processes)")
+    add("--processes", type=_positive_int, default=None, metavar="N",
+        help="Start N slave processes on this machine; this process is their master "
+             "(or, with --slave, only supervises them)")
+    add("--heartbeat-interval", type=_positive_float, default=None, metavar="SECONDS",
+        help="Seconds between heartbeats of master and slaves (default 1); a peer "
+             "silent for 3 intervals is missing")
+    add("--slave-exit-timeout", "--worker-exit-timeout", dest="slave_exit_timeout",
+        type=_positive_float, default=None, metavar="SECONDS",
+        help="A slave exits after this many seconds without its master (default: "
+             "it waits for the master to come back)")
     add("--no-web", "--headless", dest="no_web", action="store_true",
         help="Start the test at once, without the web interface")
     add("-c", "--clients", "-u", "--users", dest="num_clients", type=_non_negative_int,
@@ -316,23 +329,28 @@ def setup_logging(loglevel="INFO", logfile=None):
 def select_runner_class(options):
     """The runner class for ``options``: the one place that chooses it.
 
-    Raises CommandLineError (status 2) for a role this build cannot run yet.
+    Raises CommandLineError (status 2) for --master with --slave.
     """
     if options.master and options.slave:
         raise CommandLineError("--master and --slave cannot be used together", 2)
-    for role in ("master", "slave"):
-        if getattr(options, role):
-            cls = getattr(runners, role.capitalize() + "LocustRunner", None)
-            if cls is None:
-                raise CommandLineError("--%s is not implemented yet" % role, 2)
-            return cls
+    if options.master:
+        return runners.MasterLocustRunner
+    if options.slave:
+        return runners.SlaveLocustRunner
     return LocalLocustRunner
 
 
 def create_runner(options, locust_classes):
-    """Create the runner for ``options`` and make it ``runners.locust_runner``."""
+    """Create the runner for ``options`` and make it ``runners.locust_runner``.
+
+    Raises CommandLineError when a master cannot bind its ports or a slave
+    cannot use its master's address.
+    """
     cls = select_runner_class(options)
-    runner = cls(locust_classes, options)
+    try:
+        runner = cls(locust_classes, options)
+    except OSError as exc:
+        raise CommandLineError(str(exc), 1) from None
     runners.locust_runner = runner
     return runner
 
@@ -439,8 +457,12 @@ def _shutdown(runner, options):
 
 
 def _run(options, classes):
+    from . import processes
     runner = create_runner(options, classes)
     _install_signal_handlers()
+    if options.slave:
+        return processes.run_slave(runner)
+    children = None
     num_clients = 1 if options.num_clients is None else options.num_clients
     runner.num_clients = num_clients
     periodic = None
@@ -456,7 +478,13 @@ def _run(options, classes):
         print_tables = (options.no_web and not options.only_summary) or options.print_stats
         if print_tables or options.csv_prefix:
             periodic = spawn(_stats_loop, runner, print_tables, options.csv_prefix)
+        if options.processes:
+            children = processes.start_local_slaves(options, classes, runner)
         if options.no_web:
+            if options.master:
+                expected = options.expect_slaves or options.processes or 1
+                if not processes.wait_for_slaves(runner, expected, children):
+                    raise CommandLineError("the slave processes exited before the test started", 1)
             try:
                 runner.start_hatching(num_clients, options.hatch_rate)
             except ValueError as exc:  # e.g. every class has weight 0
@@ -470,10 +498,19 @@ def _run(options, classes):
                 sleep(3600)
     except KeyboardInterrupt:
         logger.info("Got an interrupt, stopping")
+    except CommandLineError:
+        if children:
+            processes.stop_slaves(children, timeout=0)
+        raise
     finally:
         if periodic is not None:
             periodic.kill(block=False)
     code = _shutdown(runner, options)
+    if children:
+        try:
+            processes.stop_slaves(children)
+        except KeyboardInterrupt:
+            pass
     if web_server is not None:
         try:
             web_server.stop(timeout=1)
@@ -495,7 +532,12 @@ def main(args=None):
 def _main(args):
     _parser, options, names = parse_options(args)
     setup_logging(options.loglevel, options.logfile)
-    select_runner_class(options)  # fail early for an unavailable role
+    if options.processes and not options.slave and not options.master:
+        # A standalone helper master for local slaves only: loopback, free ports.
+        options.master = True
+        options.master_bind_host = "127.0.0.1"
+        options.master_bind_port = 0
+    select_runner_class(options)  # fail early for a bad role
 
     path = find_locustfile(options.locustfile)
     if path is None:
@@ -530,7 +572,17 @@ def _main(args):
     if options.host:
         for cls in classes:
             cls.host = options.host
-    _check_hosts(classes, options)
+    if options.slave:
+        if options.processes:
+            from . import processes
+            command = processes.slave_command(
+                options, path, [cls.__name__ for cls in classes], options.master_host,
+                options.master_port, options.slave_exit_timeout)
+            return processes.supervise(processes.start_slaves(options.processes, command))
+    else:
+        # A slave gets its host from the master's hatch message.
+        _check_hosts(classes, options)
+    options.locustfile_path = path
     return _run(options, classes)
 
 

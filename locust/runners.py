@@ -584,3 +584,12 @@ class LocalLocustRunner(LocustRunner):
     the command line picks a runner by name and the distributed ones sit
     beside it.
     """
+
+
+def __getattr__(name):
+    # PEP 562: the distributed runners live in locust.distributed (so this
+    # module stays small) but keep the original's names here, loaded on use.
+    if name in ("MasterLocustRunner", "SlaveLocustRunner"):
+        from . import distributed
+        return getattr(distributed, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -1,0 +1,286 @@
+"""The master runner in this process against fake slaves made of engine
+ZeroMQ sockets (locust/distributed.py): registration, exact splits, hatch
+completion, reports, stop, the request cap, missing slaves, bad frames.
+
+Real slave processes are in test_distributed_processes.py.
+"""
+
+import logging
+import types
+
+import pytest
+
+from locust import events, rpc
+from locust.core import Locust, TaskSet
+from locust.distributed import MasterLocustRunner, split_over_slaves
+from locust.engine import sleep, spawn
+from locust.engine import zmq as ezmq
+from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_STOPPED, weight_split
+from locust.stats import RequestStats
+
+INTERVAL = 0.1
+
+
+class _Idle(TaskSet):
+    tasks = [lambda ts: None]
+
+
+class Heavy(Locust):
+    task_set = _Idle
+    weight = 3
+
+
+class Light(Locust):
+    task_set = _Idle
+    weight = 1
+
+
+def wait_until(condition, timeout=5.0):
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return True
+        sleep(0.01)
+    return condition()
+
+
+class FakeSlave:
+    """A slave made of two DEALER sockets, driven by the test."""
+
+    def __init__(self, ctx, port, node_id):
+        self.node_id = node_id
+        self.inbox = []
+        self.sock = self._connect(ctx, port)
+        self.beats = self._connect(ctx, port + 1)
+        self.glet = spawn(self._receive)
+
+    def _connect(self, ctx, port):
+        sock = ctx.socket(ezmq.DEALER)
+        sock.setsockopt(ezmq.IDENTITY, self.node_id.encode())
+        sock.setsockopt(ezmq.LINGER, 0)
+        sock.connect("tcp://127.0.0.1:%d" % port)
+        return sock
+
+    def send(self, message_type, data=None):
+        self.sock.send(rpc.encode(message_type, data, self.node_id))
+
+    def beat(self, user_count=0):
+        self.beats.send(rpc.encode("heartbeat", {"state": "running", "user_count": user_count},
+                                   self.node_id))
+
+    def _receive(self):
+        while True:
+            try:
+                frame = self.sock.recv()
+            except ezmq.ZMQError:
+                return
+            self.inbox.append(rpc.decode(frame, rpc.MASTER_TO_SLAVE))
+
+    def last(self, message_type):
+        assert wait_until(lambda: any(m.type == message_type for m in self.inbox)), \
+            "no %s message" % message_type
+        return [m for m in self.inbox if m.type == message_type][-1]
+
+
+@pytest.fixture
+def ctx():
+    context = ezmq.Context()
+    yield context
+    context.destroy(linger=0)
+
+
+@pytest.fixture
+def master():
+    options = types.SimpleNamespace(master_bind_host="127.0.0.1", master_bind_port=0,
+                                    heartbeat_interval=INTERVAL, num_requests=None)
+    runner = MasterLocustRunner([Heavy, Light], options, stats=RequestStats())
+    runner.stop_grace = 0.2
+    yield runner
+    for node in runner.clients.values():
+        node.busy = False
+    runner.clients.clear()
+    runner.quit()
+
+
+def slaves(ctx, master, count, prefix="node"):
+    fakes = [FakeSlave(ctx, master.master_bind_port, "%s%d" % (prefix, i)) for i in range(count)]
+    for fake in fakes:
+        fake.send("client_ready")
+    assert wait_until(lambda: master.slave_count == count)
+    return fakes
+
+
+def report(user_count=0, requests=0, **custom):
+    stats = RequestStats()
+    for _ in range(requests):
+        stats.log_request("GET", "/", 10.0, 5)
+    data = stats.serialize_and_reset()
+    data["user_count"] = user_count
+    data.update(custom)
+    return data
+
+
+# ------------------------------------------------------------------ splits
+
+def test_split_over_slaves_is_exact_both_ways():
+    for total, weights, k in [(10, [3, 1], 3), (7, [1], 5), (2, [1, 1], 5), (101, [5, 3, 2], 7),
+                              (0, [1, 2], 3), (9, [1, 1, 1], 3)]:
+        per_class = dict(zip("ABC", weight_split(total, weights)))
+        shares = split_over_slaves(per_class, k)
+        assert [sum(s.values()) for s in shares] == weight_split(total, [1] * k)
+        for cls, n in per_class.items():
+            assert sum(s[cls] for s in shares) == n
+
+
+def test_hatch_10_over_3_is_4_3_3_with_exact_class_totals(ctx, master):
+    fakes = slaves(ctx, master, 3)
+    master.start_hatching(10, 5)
+    hatches = [fake.last("hatch").data for fake in fakes]
+    assert [h["num_clients"] for h in hatches] == [4, 3, 3]
+    assert sum(h["class_counts"]["Heavy"] for h in hatches) == 8  # weights 3:1
+    assert sum(h["class_counts"]["Light"] for h in hatches) == 2
+    assert sum(h["hatch_rate"] for h in hatches) == pytest.approx(5)
+    assert master.state == "hatching"
+
+
+@pytest.mark.parametrize("users, expected", [(7, [2, 2, 1, 1, 1]), (2, [1, 1, 0, 0, 0])])
+def test_hatch_over_5_slaves_sums_to_the_count(ctx, master, users, expected):
+    fakes = slaves(ctx, master, 5)
+    master.start_hatching(users, 1)
+    assert [fake.last("hatch").data["num_clients"] for fake in fakes] == expected
+
+
+def test_no_slave_means_no_swarm(master):
+    with pytest.raises(ValueError, match="no slaves"):
+        master.start_hatching(3, 1)
+    assert master.state == "ready"
+
+
+# --------------------------------------------------------------- lifecycle
+
+def test_hatch_complete_fires_once_with_the_sum(ctx, master):
+    fired = []
+    listener = lambda user_count, **kw: fired.append(user_count)  # noqa: E731
+    events.hatch_complete += listener
+    try:
+        fakes = slaves(ctx, master, 2)
+        master.start_hatching(5, 10)
+        gens = [fake.last("hatch").data["generation"] for fake in fakes]
+        fakes[0].send("hatching")
+        fakes[0].send("hatch_complete", {"count": 3, "generation": gens[0]})
+        fakes[1].send("hatch_complete", {"count": 2, "generation": gens[1] - 1})  # stale
+        sleep(0.2)
+        assert fired == [] and master.state == "hatching"
+        fakes[1].send("hatch_complete", {"count": 2, "generation": gens[1]})
+        assert wait_until(lambda: fired)
+        assert fired == [5] and master.state == STATE_RUNNING and master.user_count == 5
+    finally:
+        events.hatch_complete -= listener
+
+
+def test_a_slave_that_joins_mid_test_gets_a_share(ctx, master):
+    fakes = slaves(ctx, master, 2)
+    master.start_hatching(6, 10)
+    for fake in fakes:
+        data = fake.last("hatch").data
+        fake.send("hatch_complete", {"count": data["num_clients"], "generation": data["generation"]})
+    assert wait_until(lambda: master.state == STATE_RUNNING)
+    late = FakeSlave(ctx, master.master_bind_port, "node9")
+    late.send("client_ready")
+    counts = [f.last("hatch").data["num_clients"] for f in fakes + [late]]
+    assert wait_until(lambda: all(len([m for m in f.inbox if m.type == "hatch"]) == 2
+                                  for f in fakes))
+    counts = [f.last("hatch").data["num_clients"] for f in fakes + [late]]
+    assert counts == [2, 2, 2]
+
+
+def test_stop_waits_for_the_final_reports(ctx, master):
+    fakes = slaves(ctx, master, 2)
+    master.start_hatching(2, 10)
+    for fake in fakes:
+        fake.last("hatch")
+    stopper = spawn(master.stop)
+    for i, fake in enumerate(fakes):
+        fake.last("stop")
+        sleep(0.05)
+        assert not stopper.dead  # still waiting for this slave
+        fake.send("stats", report(requests=10 + i))
+        fake.send("client_stopped")
+    stopper.join(timeout=5)
+    assert stopper.dead and master.state == STATE_STOPPED
+    assert master.stats.num_requests == 21
+
+
+def test_reports_merge_fire_slave_report_and_unknown_ones_are_ignored(ctx, master, caplog):
+    seen = []
+    listener = lambda client_id, data, **kw: seen.append((client_id, data.get("custom")))  # noqa: E731
+    events.slave_report += listener
+    try:
+        fakes = slaves(ctx, master, 1)
+        stranger = FakeSlave(ctx, master.master_bind_port, "stranger")
+        with caplog.at_level(logging.WARNING, logger="locust.runners"):
+            stranger.send("stats", report(requests=50))
+            fakes[0].send("stats", report(user_count=1, requests=3, custom={"x": [1, 2]}))
+            assert wait_until(lambda: seen)
+        assert seen == [("node0", {"x": [1, 2]})]
+        assert master.stats.num_requests == 3
+        assert "unknown slave stranger" in caplog.text
+    finally:
+        events.slave_report -= listener
+
+
+def test_request_cap_is_checked_on_the_merged_count(ctx, master):
+    master.num_requests = 5
+    fakes = slaves(ctx, master, 2)
+    master.start_hatching(2, 10)
+    fakes[0].send("stats", report(requests=3))
+    sleep(0.1)
+    assert master.state == "hatching"
+    fakes[1].send("stats", report(requests=3))
+    assert wait_until(lambda: master.stop_reason == "request cap")
+    for fake in fakes:
+        fake.last("stop")
+
+
+def test_exceptions_from_slaves_are_merged(ctx, master):
+    fakes = slaves(ctx, master, 2)
+    for fake in fakes:
+        fake.send("exception", {"msg": "ValueError: bad", "traceback": "  File x\n"})
+    assert wait_until(lambda: sum(r["count"] for r in master.exceptions.values()) == 2)
+    (row,) = master.exceptions.values()
+    assert row["nodes"] == {"node0", "node1"}
+
+
+def test_a_silent_slave_is_marked_missing_and_comes_back(ctx, master):
+    fakes = slaves(ctx, master, 2)
+    master.start_hatching(4, 10)
+    for fake in fakes:
+        data = fake.last("hatch").data
+        fake.send("hatch_complete", {"count": data["num_clients"], "generation": data["generation"]})
+    assert wait_until(lambda: master.user_count == 4)
+    for _ in range(10):  # node0 keeps beating, node1 is silent
+        fakes[0].beat(user_count=2)
+        sleep(INTERVAL / 2)
+    assert master.clients["node1"].state == STATE_MISSING
+    assert master.clients["node0"].state == STATE_RUNNING
+    assert master.slave_count == 1 and master.user_count == 2
+    fakes[1].beat()
+    assert wait_until(lambda: master.clients["node1"].state != STATE_MISSING)
+
+
+def test_bad_frames_are_dropped_and_the_master_keeps_serving(ctx, master, caplog):
+    raw = ctx.socket(ezmq.DEALER)
+    raw.setsockopt(ezmq.IDENTITY, b"spoofer")
+    raw.setsockopt(ezmq.LINGER, 0)
+    raw.connect("tcp://127.0.0.1:%d" % master.master_bind_port)
+    with caplog.at_level(logging.WARNING, logger="locust.runners"):
+        raw.send(b"\x00garbage")
+        raw.send_multipart([b"a", b"b"])
+        raw.send(rpc.encode("client_ready", None, "someone_else"))  # id != identity
+        raw.send(rpc.encode("hatch", {"num_clients": 1, "hatch_rate": 1, "host": None,
+                                      "class_counts": {}, "generation": 1}, "spoofer"))
+        sleep(0.2)
+    assert master.slave_count == 0
+    assert "not msgpack" in caplog.text and "2 frames" not in caplog.text
+    assert "3 frames" in caplog.text and "is not the sender's identity" in caplog.text
+    raw.close()
+    slaves(ctx, master, 1)

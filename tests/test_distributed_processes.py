@@ -1,0 +1,425 @@
+"""Distributed runs with real processes on loopback: ``python -m locust
+--master`` and ``--slave`` subprocesses against a stdlib HTTP server in a
+thread that counts every request it receives.
+
+Heartbeats are every 0.2 s here so that missing peers are noticed fast.
+"""
+
+import csv
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import zmq
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEAT = "0.2"
+
+LOCUSTFILE = '''
+import json, os
+from locust import HttpLocust, TaskSet, task, events
+
+class Browse(TaskSet):
+    @task
+    def index(self):
+        self.client.get("/")
+
+class Heavy(HttpLocust):
+    task_set = Browse
+    min_wait = 10
+    max_wait = 30
+    weight = 3
+
+class Light(HttpLocust):
+    task_set = Browse
+    min_wait = 10
+    max_wait = 30
+    weight = 1
+
+_reports = [0]
+
+def on_report(client_id, data, **kw):
+    _reports[0] += 1
+    data["custom"] = {"client": client_id, "n": _reports[0]}
+
+received = []
+
+def on_slave_report(client_id, data, **kw):
+    received.append([client_id, data.get("custom")])
+
+def on_quitting(**kw):
+    path = os.environ.get("SLAVE_REPORTS")
+    if path and received:
+        with open(path, "w") as f:
+            json.dump(received, f)
+
+events.report_to_master += on_report
+events.slave_report += on_slave_report
+events.quitting += on_quitting
+'''
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        with self.server.lock:
+            self.server.count += 1
+        body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class CountingServer(ThreadingHTTPServer):
+    """A stdlib HTTP server (not our engine) counting the requests it receives."""
+
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.count = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.server_address[1]
+
+
+@pytest.fixture
+def target():
+    server = CountingServer()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def free_port_pair():
+    """A port P such that P and P+1 are free now."""
+    for _ in range(100):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free pair of ports")
+
+
+class Proc:
+    """A ``python -m locust`` subprocess whose output goes to files."""
+
+    def __init__(self, args, cwd, name, env=None):
+        self.out_path = cwd / (name + ".out")
+        self.err_path = cwd / (name + ".err")
+        full_env = dict(os.environ)
+        full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
+        full_env.update(env or {})
+        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
+            self.popen = subprocess.Popen([sys.executable, "-m", "locust"] + args, cwd=str(cwd),
+                                          stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                          env=full_env)
+
+    @property
+    def log(self):
+        return self.err_path.read_text()
+
+    @property
+    def out(self):
+        return self.out_path.read_text()
+
+    def wait_log(self, pattern, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.log):
+                return
+            time.sleep(0.05)
+        raise AssertionError("%r not in the log:\n%s" % (pattern, self.log))
+
+    def wait(self, timeout=30):
+        return self.popen.wait(timeout=timeout)
+
+    def kill(self):
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+
+@pytest.fixture
+def procs():
+    started = []
+    yield started
+    for proc in started:
+        proc.kill()
+
+
+@pytest.fixture
+def locustfile(tmp_path):
+    (tmp_path / "locustfile.py").write_text(LOCUSTFILE)
+    return "locustfile.py"
+
+
+def master(procs, tmp_path, port, args, env=None):
+    proc = Proc(["-f", "locustfile.py", "--master", "--master-bind-host", "127.0.0.1",
+                 "--master-bind-port", str(port), "--heartbeat-interval", BEAT] + args,
+                tmp_path, "master", env)
+    procs.append(proc)
+    return proc
+
+
+def slave(procs, tmp_path, port, name, args=()):
+    proc = Proc(["-f", "locustfile.py", "--slave", "--master-port", str(port),
+                 "--heartbeat-interval", BEAT] + list(args), tmp_path, name)
+    procs.append(proc)
+    return proc
+
+
+def csv_total(prefix):
+    with open(str(prefix) + "_requests.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["Name"] == "Total":
+                return int(row["# requests"]), int(row["# failures"])
+    raise AssertionError("no Total row")
+
+
+def hatched(proc):
+    """{class: users} from a slave's "All locusts hatched" line."""
+    match = re.search(r"All locusts hatched: (.*)", proc.log)
+    assert match, proc.log
+    return {name: int(n) for name, n in re.findall(r"(\w+): (\d+)", match.group(1))}
+
+
+def headless_run(procs, tmp_path, target, users, seconds, slaves=3, env=None):
+    port = free_port_pair()
+    boss = master(procs, tmp_path, port, [
+        "--headless", "-u", str(users), "-r", "200", "-t", "%ds" % seconds,
+        "--expect-slaves", str(slaves), "-H", target.url, "--csv", "run", "--only-summary"], env)
+    workers = [slave(procs, tmp_path, port, "slave%d" % i) for i in range(slaves)]
+    assert boss.wait() == 0, boss.log
+    for proc in workers:
+        assert proc.wait(timeout=15) == 0, proc.log
+    return boss, workers
+
+
+# ------------------------------------------------------------------ tests
+
+def test_nine_users_over_three_slaves_and_exact_totals(procs, tmp_path, locustfile, target):
+    reports = tmp_path / "reports.json"
+    boss, workers = headless_run(procs, tmp_path, target, 9, 3,
+                                 env={"SLAVE_REPORTS": str(reports)})
+    counts = [hatched(proc) for proc in workers]
+    assert sorted(sum(c.values()) for c in counts) == [3, 3, 3]
+    assert sum(c.get("Heavy", 0) for c in counts) == 7  # 9 by weights 3:1
+    requests, failures = csv_total(tmp_path / "run")
+    assert failures == 0 and requests > 50
+    # Every slave sent a final report before it stopped: nothing is lost.
+    assert requests == target.count
+    assert "Traceback" not in boss.log
+    # report_to_master -> slave_report: each slave's custom data arrived.
+    received = json.loads(reports.read_text())
+    ids = {client for client, _ in received}
+    assert len(ids) == 3
+    for client, custom in received:
+        assert custom["client"] == client and custom["n"] >= 1
+
+
+def test_ten_users_over_three_slaves(procs, tmp_path, locustfile, target):
+    boss, workers = headless_run(procs, tmp_path, target, 10, 2)
+    counts = [hatched(proc) for proc in workers]
+    assert sorted(sum(c.values()) for c in counts) == [3, 3, 4]
+    assert sum(c.get("Heavy", 0) for c in counts) == 8
+    assert sum(c.get("Light", 0) for c in counts) == 2
+    assert "All slaves finished hatching: 10 users" in boss.log
+    assert csv_total(tmp_path / "run")[0] == target.count
+
+
+def test_a_killed_slave_is_marked_missing_and_the_test_completes(procs, tmp_path, locustfile,
+                                                                 target):
+    port = free_port_pair()
+    boss = master(procs, tmp_path, port, ["--headless", "-u", "6", "-r", "200", "-t", "4s",
+                                          "--expect-slaves", "3", "-H", target.url,
+                                          "--csv", "run", "--only-summary"])
+    workers = [slave(procs, tmp_path, port, "slave%d" % i) for i in range(3)]
+    boss.wait_log("All slaves finished hatching: 6 users")
+    victim = workers[0]
+    victim.popen.send_signal(signal.SIGKILL)
+    boss.wait_log(r"marked missing, its 2 users are no longer counted")
+    assert boss.wait() == 0, boss.log
+    for proc in workers[1:]:
+        assert proc.wait(timeout=15) == 0
+    requests, _ = csv_total(tmp_path / "run")
+    # The killed slave's last seconds were never reported.
+    assert 0 < requests <= target.count
+
+
+def test_slaves_stop_their_users_when_the_master_is_killed(procs, tmp_path, locustfile, target):
+    port = free_port_pair()
+    boss = master(procs, tmp_path, port, ["--headless", "-u", "4", "-r", "200", "-t", "60s",
+                                          "--expect-slaves", "2", "-H", target.url])
+    workers = [slave(procs, tmp_path, port, "slave%d" % i, ["--slave-exit-timeout", "1.5"])
+               for i in range(2)]
+    boss.wait_log("All slaves finished hatching: 4 users")
+    boss.popen.send_signal(signal.SIGKILL)
+    for proc in workers:
+        assert proc.wait(timeout=15) == 1, proc.log
+        assert "No message from the master" in proc.log and "exiting" in proc.log
+    count = target.count
+    time.sleep(0.5)
+    assert target.count == count  # no user is left running
+
+
+def test_malformed_frames_do_not_stop_the_master(procs, tmp_path, locustfile, target):
+    port = free_port_pair()
+    boss = master(procs, tmp_path, port, ["--headless", "-u", "2", "-r", "200", "-t", "1s",
+                                          "--expect-slaves", "1", "-H", target.url,
+                                          "--csv", "run", "--only-summary"])
+    boss.wait_log("Master listening")
+    rnd = random.Random(7)
+    ctx = zmq.Context()
+    try:
+        socks = []
+        for i in range(8):
+            sock = ctx.socket(zmq.DEALER)
+            sock.setsockopt(zmq.LINGER, 2000)
+            sock.setsockopt(zmq.IDENTITY, b"evil%d" % i)
+            sock.connect("tcp://127.0.0.1:%d" % (port + i % 2))
+            socks.append(sock)
+        for i in range(1000):
+            kind = i % 4
+            if kind == 0:    # random bytes
+                parts = [bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 200)))]
+            elif kind == 1:  # several frames
+                parts = [b"x"] * rnd.randrange(2, 5)
+            elif kind == 2:  # msgpack of the wrong shape or type
+                parts = [rnd.choice([b"\x93\xa4nope\xc0\xa1n", b"\x92\x01\x02", b"\x91\xc0",
+                                     b"\x93\xa5stats\x01\xa5evil0", b"\xdd\xff\xff\xff\xff"])]
+            else:            # a report from a slave nobody knows
+                parts = [b"\x93\xa9heartbeat\xc0\xa5evil3"]
+            socks[i % len(socks)].send_multipart(parts)
+        # and raw TCP garbage, which is not even ZMTP
+        for p in (port, port + 1):
+            with socket.create_connection(("127.0.0.1", p)) as raw:
+                raw.sendall(os.urandom(4096))
+        for sock in socks:
+            sock.close()
+    finally:
+        ctx.term()
+    time.sleep(0.3)
+    worker = slave(procs, tmp_path, port, "slave0")
+    assert boss.wait() == 0, boss.log
+    assert worker.wait(timeout=15) == 0
+    assert csv_total(tmp_path / "run")[0] == target.count > 0
+    # Logged, but rate-limited.
+    assert 0 < boss.log.count("Dropped") <= 30
+
+
+def test_processes_runs_and_merges(procs, tmp_path, locustfile, target):
+    proc = Proc(["-f", "locustfile.py", "--processes", "2", "--headless", "-u", "4", "-r", "200",
+                 "-t", "2s", "-H", target.url, "--csv", "run", "--only-summary"],
+                tmp_path, "processes")
+    procs.append(proc)
+    assert proc.wait() == 0, proc.log
+    assert proc.log.count("reported as ready") == 2
+    assert "All slaves finished hatching: 4 users" in proc.log
+    requests, failures = csv_total(tmp_path / "run")
+    assert requests == target.count > 0 and failures == 0
+    assert "Total" in proc.out
+
+
+def _get(url, data=None):
+    with urllib.request.urlopen(url, data=data, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body.startswith(b"{") else body.decode()
+
+
+def _poll(url, condition, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data = _get(url)
+        if condition(data):
+            return data
+        time.sleep(0.1)
+    raise AssertionError("condition never met; last: %r" % (data,))
+
+
+def test_web_ui_of_a_master_drives_every_slave(procs, tmp_path, locustfile, target):
+    port = free_port_pair()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        web_port = probe.getsockname()[1]
+    boss = master(procs, tmp_path, port, ["--web-host", "127.0.0.1", "-P", str(web_port),
+                                          "-H", target.url])
+    workers = [slave(procs, tmp_path, port, "slave%d" % i) for i in range(2)]
+    base = "http://127.0.0.1:%d" % web_port
+    boss.wait_log("Starting web monitor")
+    _poll(base + "/stats/requests", lambda d: d["slave_count"] == 2)
+    assert 'id="slave-count">2<' in _get(base + "/")
+    assert _get(base + "/swarm", b"locust_count=5&hatch_rate=100")["success"] is True
+    data = _poll(base + "/stats/requests",
+                 lambda d: d["state"] == "running" and d["user_count"] == 5)
+    assert sorted(s["user_count"] for s in data["slaves"]) == [2, 3]
+    assert {s["state"] for s in data["slaves"]} == {"running"}
+    assert _get(base + "/stop")["success"] is True
+    data = _poll(base + "/stats/requests", lambda d: d["state"] == "stopped")
+    assert data["user_count"] == 0
+    stopped_at = target.count
+    time.sleep(0.3)
+    assert target.count == stopped_at
+    assert _get(base + "/swarm", b"locust_count=2&hatch_rate=100")["success"] is True
+    _poll(base + "/stats/requests", lambda d: d["state"] == "running" and d["user_count"] == 2)
+    assert _get(base + "/stats/reset") == "ok"
+    boss.popen.send_signal(signal.SIGTERM)
+    assert boss.wait() == 0, boss.log
+    for proc in workers:
+        assert proc.wait(timeout=15) == 0, proc.log
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"  # a zombie is dead
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_processes_children_die_with_a_killed_parent(procs, tmp_path, locustfile, target):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        web_port = probe.getsockname()[1]
+    parent = Proc(["-f", "locustfile.py", "--processes", "2", "--web-host", "127.0.0.1",
+                   "-P", str(web_port), "-H", target.url], tmp_path, "parent")
+    procs.append(parent)
+    parent.wait_log(r"Currently 2 clients ready")
+    pids = [int(p) for p in re.search(r"Started 2 slave processes: (\d+), (\d+)",
+                                      parent.log).groups()]
+    assert all(_alive(pid) for pid in pids)
+    parent.popen.send_signal(signal.SIGKILL)
+    parent.popen.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)
