@@ -111,6 +111,22 @@ def write_csv_files(stats, prefix, exceptions=None):
     return paths
 
 
+def _ms(value):
+    """A time for the console tables: whole ms from 10 ms up (rounded half
+    up), two decimals below, trailing zeros dropped.
+
+    Against a fast target most responses take well under a millisecond; an
+    integer column would print them all as 0 or 1 and hide what the
+    histogram measured to 0.1 ms.
+    """
+    if value is None:
+        return "0"
+    if value >= 10:
+        return "%d" % round_half_up(value)
+    text = "%.2f" % value
+    return text.rstrip("0").rstrip(".") or "0"
+
+
 _ROW = " %-" + str(STATS_NAME_WIDTH) + "s %7s %12s %7s %7s %7s  | %7s %7s"
 _PROW = " %-" + str(STATS_NAME_WIDTH) + "s %8s" + " %6s" * len(PERCENTILES_TO_REPORT)
 _RULE = "-" * (STATS_NAME_WIDTH + 80)
@@ -118,6 +134,8 @@ _RULE = "-" * (STATS_NAME_WIDTH + 80)
 
 def stats_table(stats):
     """The console table: a row per entry, a rule, the Total row.
+
+    Times are in ms, whole from 10 ms up, with two decimals below.
 
     Failures show as ``F(P%)``, P = failures / (successes + failures).
     """
@@ -127,8 +145,8 @@ def stats_table(stats):
             lines.append(_RULE)
         lines.append(_ROW % (
             _label(e), e.num_requests, "%d(%.2f%%)" % (e.num_failures, e.fail_ratio * 100),
-            round_half_up(e.avg_response_time), round_half_up(e.min_response_time or 0),
-            round_half_up(e.max_response_time), round_half_up(e.median_response_time),
+            _ms(e.avg_response_time), _ms(e.min_response_time),
+            _ms(e.max_response_time), _ms(e.median_response_time),
             "%.2f" % e.current_rps))
     return "\n".join(lines + [""])
 
@@ -144,7 +162,7 @@ def percentile_table(stats):
             lines.append(_RULE)
         if e.num_requests:
             lines.append(_PROW % ((_label(e), e.num_requests) +
-                                  tuple(round_half_up(v) for v in e.percentiles())))
+                                  tuple(_ms(v) for v in e.percentiles())))
     return "\n".join(lines + [""])
 
 

@@ -562,3 +562,17 @@ def test_request_rows(summary_stats):
     for key in ("num_requests", "num_failures", "avg_response_time", "max_response_time",
                 "current_rps", "avg_content_length", "p90_response_time", "p95_response_time"):
         assert key in rows[0]
+
+
+def test_console_tables_show_sub_10ms_times_with_decimals():
+    rs = RequestStats()
+    for ms in (0.42, 0.42, 0.5, 3.14159, 12.6):
+        rs.log_request("GET", "/fast", ms, 10)
+    row = [line for line in stats_report.stats_table(rs).split("\n") if line.startswith(" GET /fast")][0]
+    # Avg 3.42 (0.42+0.42+0.5+3.14159+12.6)/5, Min 0.42, Max 13 (whole ms from 10 up), Median 0.5
+    assert row.split()[4:8] == ["3.42", "0.42", "13", "|"], row
+    assert row.split()[8] == "0.5", row
+    prow = [line for line in stats_report.percentile_table(rs).split("\n")
+            if line.startswith(" GET /fast")][0]
+    assert prow.split()[3] == "0.5" and prow.split()[-1] == "13", prow
+    assert stats_report._ms(0.0) == "0" and stats_report._ms(9.999) == "10"
