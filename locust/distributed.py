@@ -145,6 +145,10 @@ class MasterLocustRunner(LocustRunner):
         self.heartbeat_interval = rpc.heartbeat_interval(options)
         self.clients = {}
         self._generation = 0
+        # Bumped by every reset of the statistics: a report measured before
+        # the reset (sent, or queued, before the slave heard of it) carries
+        # an older epoch and is dropped, so a reset leaves nothing behind.
+        self._stats_epoch = 0
         self._pending = set()       # node ids whose hatch_complete is awaited
         self._rebalancing = False   # the current hatch is a rebalance: no event
         self._notifier = _Notifier()
@@ -268,7 +272,7 @@ class MasterLocustRunner(LocustRunner):
             self._send(node, "hatch", {
                 "num_clients": count, "hatch_rate": rate, "host": self.host or None,
                 "class_counts": {cls.__name__: n for cls, n in share.items()},
-                "generation": self._generation})
+                "generation": self._generation, "stats_epoch": self._stats_epoch})
         logger.info("Sent hatch jobs to %d slaves: %s users", len(slaves),
                     "/".join(str(sum(s.values())) for s in shares))
         self._notifier.notify()
@@ -424,7 +428,18 @@ class MasterLocustRunner(LocustRunner):
             self._pending.discard(node.id)
             self._check_hatch_done()
 
+    def reset_statistics(self):
+        """Zero the merged statistics and every slave's unsent measurements."""
+        self._stats_epoch += 1
+        super().reset_statistics()
+        for node in self._active():
+            self._send(node, "reset_stats", {"stats_epoch": self._stats_epoch})
+
     def _on_stats(self, node, data):
+        if data.get("stats_epoch", 0) != self._stats_epoch:
+            # Measured before the last reset: its user count is still news.
+            node.user_count = data["user_count"]
+            return
         try:
             self.stats.merge(data)
         except (KeyError, TypeError, ValueError) as exc:

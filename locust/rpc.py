@@ -136,6 +136,8 @@ def _check_stats(data):
             return problem
     if not _is_count(data.get("user_count")):
         return "'user_count' must be a count"
+    if not _optional(_is_count)(data.get("stats_epoch")):
+        return "'stats_epoch' must be a count"
     return None
 
 
@@ -174,7 +176,8 @@ SLAVE_TO_MASTER = {
 MASTER_TO_SLAVE = {
     "hatch": _fields(num_clients=_is_count, hatch_rate=lambda v: _is_number(v) and v > 0,
                      class_counts=_class_counts, host=_optional(_is_str),
-                     generation=_is_count),
+                     generation=_is_count, stats_epoch=_optional(_is_count)),
+    "reset_stats": _fields(stats_epoch=_is_count),
     "stop": _anything,
     "quit": _anything,
     "heartbeat": _anything,

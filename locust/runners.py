@@ -272,7 +272,11 @@ class LocustRunner:
         events.hatch_complete.fire(user_count=user_count)
         if self.reset_stats:
             logger.info("Resetting stats")
-            self.stats.reset_all()
+            self.reset_statistics()
+
+    def reset_statistics(self):
+        """Zero the statistics (the dashboard's reset, ``--reset-stats``)."""
+        self.stats.reset_all()
 
     def finish_stop(self):
         """The test is over: state stopped, :meth:`wait` returns."""

@@ -61,6 +61,7 @@ class SlaveLocustRunner(LocustRunner):
         self.master_alive = False
         self._assigned = None       # {class: users} of the last hatch message
         self._generation = None
+        self._stats_epoch = 0       # the master's count of statistics resets
         self._closed = False
         self._bad = rpc.RateLimitedLog(logger)
         hub = get_hub()
@@ -110,6 +111,7 @@ class SlaveLocustRunner(LocustRunner):
     def _send_report(self, timeout=None):
         data = self.stats.serialize_and_reset()
         data["user_count"] = self.user_count
+        data["stats_epoch"] = self._stats_epoch
         own = dict(data)
         try:
             events.report_to_master.fire(client_id=self.node_id, data=data)
@@ -204,6 +206,10 @@ class SlaveLocustRunner(LocustRunner):
             logger.info("Connected to the master at %s:%d", self.master_host, self.master_port)
         if msg.type == "hatch":
             self._on_hatch(msg.data)
+        elif msg.type == "reset_stats":
+            # What was measured so far belongs to before the reset.
+            self._stats_epoch = msg.data["stats_epoch"]
+            self.stats.reset_all()
         elif msg.type == "stop":
             spawn(self._on_stop)
         elif msg.type == "quit":
@@ -223,6 +229,10 @@ class SlaveLocustRunner(LocustRunner):
                 cls.host = data["host"]
         self._assigned = counts
         self._generation = data["generation"]
+        if data.get("stats_epoch") is not None and data["stats_epoch"] != self._stats_epoch:
+            # A reset we missed (we joined after it): start from zero with it.
+            self._stats_epoch = data["stats_epoch"]
+            self.stats.reset_all()
         self._send("hatching")
         self.start_hatching(sum(counts.values()), data["hatch_rate"])
 

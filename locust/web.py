@@ -199,7 +199,7 @@ def stop():
 @app.get("/stats/reset")
 def reset_stats():
     """Zero the statistics; answers ``ok``."""
-    _runner().stats.reset_all()
+    _runner().reset_statistics()
     bottle.response.content_type = "text/plain; charset=utf-8"
     return "ok"
 

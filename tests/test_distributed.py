@@ -284,3 +284,30 @@ def test_bad_frames_are_dropped_and_the_master_keeps_serving(ctx, master, caplog
     assert "3 frames" in caplog.text and "is not the sender's identity" in caplog.text
     raw.close()
     slaves(ctx, master, 1)
+
+
+def test_a_reset_reaches_every_slave_and_drops_reports_measured_before_it(ctx, master):
+    fakes = slaves(ctx, master, 2)
+    master.start_hatching(2, 2)
+    hatch = fakes[0].last("hatch")
+    assert hatch.data["stats_epoch"] == 0
+    fakes[0].send("stats", report(user_count=1, requests=5, stats_epoch=0))
+    assert wait_until(lambda: master.stats.num_requests == 5)
+
+    master.reset_statistics()
+    assert master.stats.num_requests == 0
+    for fake in fakes:
+        assert fake.last("reset_stats").data == {"stats_epoch": 1}
+    # Sent before the slave heard of the reset: dropped, but its user count counts.
+    fakes[1].send("stats", report(user_count=1, requests=7, stats_epoch=0))
+    fakes[0].send("stats", report(user_count=1, requests=3, stats_epoch=1))
+    assert wait_until(lambda: master.stats.num_requests == 3)
+    sleep(0.1)
+    assert master.stats.num_requests == 3
+    assert master.clients["node1"].user_count == 1
+
+    # A slave that joins after the reset learns the epoch from its hatch (a rebalance).
+    late = FakeSlave(ctx, master.master_bind_port, "late")
+    late.send("client_ready")
+    assert wait_until(lambda: master.slave_count == 3)
+    assert late.last("hatch").data["stats_epoch"] == 1

@@ -126,6 +126,10 @@ class FakeRunner:
         self.state = "stopped"
         self.user_count = 0
 
+    def reset_statistics(self):
+        self.calls.append(("reset_statistics",))
+        self.stats.reset_all()
+
 
 class FakeMaster(FakeRunner):
     """A master: slave_count and clients."""
@@ -392,6 +396,7 @@ def test_stats_reset(server, runner):
     runner.stats.log_error("GET", "/x", "bad")
     resp = get(server, "/stats/reset")
     assert resp.status == 200 and resp.text == "ok"
+    assert runner.calls == [("reset_statistics",)]  # the runner's, so a master resets its slaves
     data = get(server, "/stats/requests").json()
     assert data["stats"][-1]["num_requests"] == 0 and data["stats"][-1]["num_failures"] == 0
     assert data["errors"] == []
