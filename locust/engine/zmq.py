@@ -198,6 +198,29 @@ class Socket(_zmq.Socket):
 
     # -- operations --------------------------------------------------------
 
+    def _retry(self, attempt, flags, event, timeout, timeout_option):
+        """Run ``attempt(flags | NOBLOCK)`` until it does not raise zmq.Again.
+
+        Between tries, wait cooperatively for ``event`` until the deadline of
+        ``timeout`` (or the socket option ``timeout_option``); with NOBLOCK in
+        ``flags`` the first Again propagates.  The deadline is computed at the
+        first Again only, so the common path (ready at once) skips it.
+        """
+        deadline = False
+        while True:
+            try:
+                result = attempt(flags | _NOBLOCK)
+            except _Again:
+                if flags & _NOBLOCK:
+                    raise
+                if deadline is False:
+                    deadline = self._timeout_for(timeout, timeout_option)
+                self._wait(event, deadline)
+                continue
+            if self._readers or self._writers:
+                self._after_io()
+            return result
+
     def send(self, data, flags=0, copy=True, track=False, routing_id=None,
              group=None, timeout=None):
         """Send one frame, waiting cooperatively while the send queue is full.
@@ -206,21 +229,10 @@ class Socket(_zmq.Socket):
         it expires (or at once with ``NOBLOCK``), ZMQError(ENOTSOCK) if the
         socket is closed meanwhile, and whatever pyzmq's send raises.
         """
-        deadline = False  # not computed until the first EAGAIN
-        while True:
-            try:
-                result = super().send(data, flags | _NOBLOCK, copy=copy, track=track,
-                                      routing_id=routing_id, group=group)
-            except _Again:
-                if flags & _NOBLOCK:
-                    raise
-                if deadline is False:
-                    deadline = self._timeout_for(timeout, _zmq.SNDTIMEO)
-                self._wait(_POLLOUT, deadline)
-                continue
-            if self._readers or self._writers:
-                self._after_io()
-            return result
+        send = super().send
+        return self._retry(
+            lambda f: send(data, f, copy=copy, track=track, routing_id=routing_id, group=group),
+            flags, _POLLOUT, timeout, _zmq.SNDTIMEO)
 
     def recv(self, flags=0, copy=True, track=False, timeout=None):
         """Receive one frame, waiting cooperatively until one is there.
@@ -229,40 +241,18 @@ class Socket(_zmq.Socket):
         it expires (or at once with ``NOBLOCK``), ZMQError(ENOTSOCK) if the
         socket is closed meanwhile, and whatever pyzmq's recv raises.
         """
-        deadline = False
-        while True:
-            try:
-                result = super().recv(flags | _NOBLOCK, copy=copy, track=track)
-            except _Again:
-                if flags & _NOBLOCK:
-                    raise
-                if deadline is False:
-                    deadline = self._timeout_for(timeout, _zmq.RCVTIMEO)
-                self._wait(_POLLIN, deadline)
-                continue
-            if self._readers or self._writers:
-                self._after_io()
-            return result
+        recv = super().recv
+        return self._retry(lambda f: recv(f, copy=copy, track=track),
+                           flags, _POLLIN, timeout, _zmq.RCVTIMEO)
 
     def recv_into(self, buffer, /, *, nbytes=0, flags=0, timeout=None):
         """Receive one frame into ``buffer``; returns its full size (see pyzmq).
 
         Same waiting, timeout and errors as :meth:`recv`.
         """
-        deadline = False
-        while True:
-            try:
-                result = super().recv_into(buffer, nbytes=nbytes, flags=flags | _NOBLOCK)
-            except _Again:
-                if flags & _NOBLOCK:
-                    raise
-                if deadline is False:
-                    deadline = self._timeout_for(timeout, _zmq.RCVTIMEO)
-                self._wait(_POLLIN, deadline)
-                continue
-            if self._readers or self._writers:
-                self._after_io()
-            return result
+        recv_into = super().recv_into
+        return self._retry(lambda f: recv_into(buffer, nbytes=nbytes, flags=f),
+                           flags, _POLLIN, timeout, _zmq.RCVTIMEO)
 
     def send_multipart(self, msg_parts, flags=0, copy=True, track=False,
                        timeout=None, **kwargs):
