@@ -231,14 +231,30 @@ class EngineHTTPSConnection(_EngineConnect, HTTPSConnection):
     response_class = FastHTTPResponse
 
 
-class EngineHTTPConnectionPool(HTTPConnectionPool):
+class _ForgetFinishedResponses:
+    """Pool mixin: a connection goes back to the pool without its last response.
+
+    http.client keeps the last response of a keep-alive connection until the
+    next request on it; with one pool per user, every idle user would hold a
+    finished response and its parsed headers (~2 KB) for nothing.
+    """
+
+    def _put_conn(self, conn):
+        response = getattr(conn, "_HTTPConnection__response", None)
+        if response is not None and response.isclosed():
+            # What http.client's putrequest() does at the next request anyway.
+            conn._HTTPConnection__response = None
+        super()._put_conn(conn)
+
+
+class EngineHTTPConnectionPool(_ForgetFinishedResponses, HTTPConnectionPool):
     """An HTTP keep-alive pool whose connections and queue cooperate with the hub."""
 
     ConnectionCls = EngineHTTPConnection
     QueueCls = LifoQueue
 
 
-class EngineHTTPSConnectionPool(HTTPSConnectionPool):
+class EngineHTTPSConnectionPool(_ForgetFinishedResponses, HTTPSConnectionPool):
     """An HTTPS keep-alive pool whose connections and queue cooperate with the hub."""
 
     ConnectionCls = EngineHTTPSConnection

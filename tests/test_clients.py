@@ -154,6 +154,20 @@ def test_connections_are_kept_alive(server):
     session.close()
 
 
+def test_an_idle_pooled_connection_holds_no_finished_response(server):
+    # One pool per user: a response kept by http.client until the next
+    # request would cost every idle user its headers (memory per user).
+    session = HttpSession(server.url)
+    assert session.get("/ok").content
+    (pool,) = session._pools._pools.values()
+    conns = [conn for conn in pool.pool._items if conn is not None]
+    assert len(conns) == 1
+    assert conns[0]._HTTPConnection__response is None
+    assert session.get("/ok").status_code == 200   # and the connection still works
+    assert len(server.connections) >= 1
+    session.close()
+
+
 # -- headers ------------------------------------------------------------------
 
 def test_default_headers(client):

@@ -59,12 +59,14 @@ class _WaiterList:
     __slots__ = ("_waiters", "_hub")
 
     def __init__(self):
-        self._waiters = deque()
+        # Made at the first wait: most locks and queues (one connection pool
+        # per user) are never waited on, and an empty deque costs ~600 bytes.
+        self._waiters = None
         self._hub = None
 
     def __len__(self):
         """The number of greenlets waiting and not yet woken."""
-        return len(self._waiters)
+        return len(self._waiters) if self._waiters else 0
 
     def wait(self, timeout=None):
         """Wait to be woken; returns False if ``timeout`` passed first.
@@ -75,6 +77,8 @@ class _WaiterList:
         hub = self._hub or get_hub()
         self._hub = hub
         waiter = _Waiter(getcurrent())
+        if self._waiters is None:
+            self._waiters = deque()
         self._waiters.append(waiter)
         timer = None
         try:
@@ -111,8 +115,8 @@ class _WaiterList:
 
     def wake_all(self):
         """Wake every greenlet waiting now."""
-        waiters, self._waiters = self._waiters, deque()
-        for waiter in waiters:
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
             waiter.state = _WOKEN_ALL
             self._hub.run_callback(self._resume, waiter)
 
@@ -168,7 +172,7 @@ class Queue:
 
     def __init__(self, maxsize=None):
         self.maxsize = maxsize or 0
-        self._items = deque()
+        self._items = self._new_items()
         self._getters = _WaiterList()
         self._putters = _WaiterList()
 
@@ -185,6 +189,10 @@ class Queue:
     def full(self):
         """True if a bounded queue is at its maxsize."""
         return 0 < self.maxsize <= len(self._items)
+
+    @staticmethod
+    def _new_items():
+        return deque()
 
     def _take(self):
         return self._items.popleft()
@@ -235,6 +243,12 @@ class Queue:
 
 class LifoQueue(Queue):
     """A last-in first-out Queue (urllib3 keeps its pooled connections in one)."""
+
+    # A list, not a deque: both ends are not needed, and a list of a few
+    # items is a tenth of an empty deque's size (one pool per user).
+    @staticmethod
+    def _new_items():
+        return []
 
     def _take(self):
         return self._items.pop()

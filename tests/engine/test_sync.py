@@ -49,6 +49,20 @@ def test_event_wakes_every_waiter():
     assert len(event._waiters) == 0
 
 
+def test_event_can_be_waited_on_again_after_a_set_and_clear():
+    # wake_all() drops the waiter list; the next wait must make a new one.
+    event = Event()
+    for _round in range(3):
+        glets = [spawn(event.wait, 5) for _ in range(3)]
+        sleep(0.01)
+        assert len(event._waiters) == 3
+        event.set()
+        joinall(glets, timeout=5)
+        assert [g.value for g in glets] == [True] * 3
+        event.clear()
+    assert not event.wait(0.01)
+
+
 def test_event_waiter_woken_by_set_returns_true_even_if_cleared_meanwhile():
     # As threading.Event: a wait that the set() ended reports it.
     event = Event()
