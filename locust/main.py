@@ -313,7 +313,7 @@ def setup_logging(loglevel="INFO", logfile=None):
     try:
         handler = logging.FileHandler(logfile) if logfile else logging.StreamHandler(sys.stderr)
     except OSError as exc:
-        raise CommandLineError("could not open log file %s: %s" % (logfile, exc.strerror or exc), 1)
+        raise CommandLineError("could not open log file %s: %s" % (logfile, exc.strerror or exc), 1) from None
     handler.addFilter(_HostnameFilter())
     handler.setFormatter(logging.Formatter(
         "[%(asctime)s] %(hostname)s/%(levelname)s/%(name)s: %(message)s"))
@@ -473,8 +473,9 @@ def _run(options, classes):
             try:
                 web_server = web.start(runner, options)
             except (OSError, ValueError) as exc:
+                reason = getattr(exc, "strerror", None) or exc
                 raise CommandLineError("could not start the web interface on %s:%s: %s" % (
-                    options.web_host or "*", options.web_port, getattr(exc, "strerror", None) or exc), 1)
+                    options.web_host or "*", options.web_port, reason), 1) from None
         print_tables = (options.no_web and not options.only_summary) or options.print_stats
         if print_tables or options.csv_prefix:
             periodic = spawn(_stats_loop, runner, print_tables, options.csv_prefix)
@@ -554,7 +555,7 @@ def _main(args):
         _module, available = load_locustfile(path)
     except LocustfileImportError as exc:
         sys.stderr.write(exc.text)
-        raise CommandLineError("could not import the locustfile %s (see above)" % path, 1)
+        raise CommandLineError("could not import the locustfile %s (see above)" % path, 1) from None
 
     if options.list_commands:
         print("Available Locusts:")

@@ -156,11 +156,11 @@ def swarm():
     try:
         locust_count = int(count_text.strip())
     except ValueError:
-        raise _json_error(400, "locust_count must be a whole number, not %r" % count_text[:40])
+        raise _json_error(400, "locust_count must be a whole number, not %r" % count_text[:40]) from None
     try:
         hatch_rate = float(rate_text.strip())
     except ValueError:
-        raise _json_error(400, "hatch_rate must be a number, not %r" % rate_text[:40])
+        raise _json_error(400, "hatch_rate must be a number, not %r" % rate_text[:40]) from None
     if locust_count < 0:
         raise _json_error(400, "locust_count must not be negative")
     if not (math.isfinite(hatch_rate) and hatch_rate > 0):
@@ -185,7 +185,7 @@ def swarm():
         runner.host = saved[0]
         for cls, old in zip(classes, saved[1]):
             cls.host = old
-        raise _json_error(400, str(exc))
+        raise _json_error(400, str(exc)) from None
     return {"success": True, "message": "Swarming started"}
 
 
