@@ -1,0 +1,279 @@
+"""The dashboard of a master with two slaves, in a real headless Chromium.
+
+``python -m locust --master`` with its web UI and two ``--slave`` processes
+run as subprocesses on free ports; the target is a stdlib
+ThreadingHTTPServer in a thread of this process that counts every request
+it receives.  The browser waits for both slaves, starts a swarm of 4 users
+from the form, sees statistics rows, checks the slaves tab (2 users on
+each), stops the test from the Stop button, and the merged total is then
+compared with the target's own count.  A screenshot of the slaves tab is
+saved to ``test-artifacts/dashboard-slaves.png``.
+
+Skipped when /usr/bin/chromium or Playwright is missing.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip("no Chromium at %s (apt-get install -y chromium)" % CHROMIUM,
+                allow_module_level=True)
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:
+    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+USERS = 4
+SLAVES = 2
+
+LOCUSTFILE = '''
+from locust import HttpLocust, TaskSet, task
+
+
+class Browse(TaskSet):
+    @task(3)
+    def index(self):
+        self.client.get("/")
+
+    @task(1)
+    def about(self):
+        self.client.get("/about")
+
+
+class WebsiteUser(HttpLocust):
+    task_set = Browse
+    min_wait = 20
+    max_wait = 60
+'''
+
+
+class CountingHandler(BaseHTTPRequestHandler):
+    """200 with a small page for every GET, each one counted by the server."""
+
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle's
+    # algorithm and delayed ACKs would hold each response ~40 ms.
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        with self.server.lock:
+            self.server.count += 1
+        body = b"<html><body>hello</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def target():
+    """A stdlib HTTP server in a thread; ``server.count`` is requests received."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CountingHandler)
+    server.daemon_threads = True
+    server.count = 0
+    server.lock = threading.Lock()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    server.url = "http://127.0.0.1:%d" % server.server_address[1]
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def free_port_pair():
+    """A port P such that P and P+1 are free now (the master binds both)."""
+    for _ in range(100):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free pair of ports")
+
+
+def free_port(avoid=()):
+    """A free port, none of ``avoid``."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in avoid:
+            return port
+
+
+def get_json(url):
+    """GET ``url`` and decode its JSON body."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def cluster(tmp_path, target):
+    """A master with its web UI and two slave processes; yields the dashboard's URL.
+
+    Every process is terminated (then killed if it lingers) in the finalizer,
+    whatever the test did.
+    """
+    (tmp_path / "locustfile.py").write_text(LOCUSTFILE)
+    port = free_port_pair()
+    web_port = free_port(avoid=(port, port + 1))
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    procs, logs = [], []
+
+    def spawn(name, args):
+        log = open(tmp_path / (name + ".log"), "w+")
+        logs.append((name, log))
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "locust", "-f", "locustfile.py"] + args, cwd=str(tmp_path),
+            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+
+    def all_logs():
+        text = []
+        for name, log in logs:
+            log.flush()
+            log.seek(0)
+            text.append("--- %s\n%s" % (name, log.read()))
+        return "\n".join(text)
+
+    base = "http://127.0.0.1:%d" % web_port
+    try:
+        spawn("master", ["-H", target.url, "--master", "--master-bind-host", "127.0.0.1",
+                         "--master-bind-port", str(port), "--web-host", "127.0.0.1",
+                         "--web-port", str(web_port)])
+        for i in range(SLAVES):
+            spawn("slave%d" % i, ["--slave", "--master-host", "127.0.0.1",
+                                  "--master-port", str(port)])
+        deadline = time.monotonic() + 20
+        while True:
+            exited = [p.returncode for p in procs if p.poll() is not None]
+            if exited:
+                pytest.fail("a locust process exited with %s:\n%s" % (exited, all_logs()))
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, \
+                    "the dashboard did not come up in 20 s:\n" + all_logs()
+                time.sleep(0.1)
+        yield base
+    finally:
+        # Slaves first, so that none is left waiting for a master that is gone.
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in reversed(procs):
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        for _, log in logs:
+            log.close()
+
+
+def test_master_dashboard_with_two_slaves(cluster, target):
+    """Start, watch (statistics, slaves tab) and stop a 4-user swarm over 2 slaves."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            errors, foreign = [], []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # Everything the page loads must come from the dashboard itself.
+            page.on("request", lambda req: req.url.startswith((cluster + "/", "data:"))
+                    or foreign.append(req.url))
+            page.goto(cluster + "/")
+            expect(page.locator("#status")).to_have_text("READY")
+            # The header follows the slaves as they connect (page load or poll).
+            expect(page.locator("#slave-count")).to_have_text(str(SLAVES), timeout=15000)
+
+            # Start a swarm of 4 from the form, which is open on a fresh dashboard.
+            expect(page.locator("#start-dialog")).to_be_visible()
+            page.fill("#locust-count", str(USERS))
+            page.fill("#hatch-rate", "50")
+            page.click("#swarm-form button[type=submit]")
+            expect(page.locator("#start-dialog")).to_be_hidden()
+            expect(page.locator("#status")).to_have_text("RUNNING", timeout=15000)
+            expect(page.locator("#user-count")).to_have_text(str(USERS), timeout=15000)
+
+            # Statistics rows from the slaves' reports, merged on the master.
+            rows = page.locator("#stats-table tbody tr")
+            expect(rows.filter(has_text="/about")).to_have_count(1, timeout=15000)
+            expect(rows.filter(has=page.locator("td.name", has_text=re.compile(r"^/$")))
+                   ).to_have_count(1)
+            expect(page.locator("#stats-table tfoot td").nth(1)).to_have_text("Total")
+
+            # The slaves tab: two rows, each running 2 users under its node id.
+            page.click("[data-tab=slaves]")
+            expect(page.locator("#panel-slaves")).to_be_visible()
+            slave_rows = page.locator("#slaves-table tbody tr")
+            expect(slave_rows).to_have_count(SLAVES)
+            for i in range(SLAVES):
+                cells = slave_rows.nth(i).locator("td")
+                expect(cells.nth(1)).to_have_text("running")
+                expect(cells.nth(2)).to_have_text(str(USERS // SLAVES))
+            expect(page.locator("#slaves-empty")).to_be_hidden()
+            shown_ids = sorted(slave_rows.locator("td.name").all_text_contents())
+            known_ids = sorted(s["id"] for s in get_json(cluster + "/stats/requests")["slaves"])
+            assert shown_ids == known_ids
+            # A slave's id is its host name and a random hex suffix.
+            assert all(re.search(r"_[0-9a-f]{32}$", node_id) for node_id in shown_ids)
+            assert len(set(shown_ids)) == SLAVES
+            page.screenshot(path=str(ARTIFACTS / "dashboard-slaves.png"), full_page=True)
+
+            # Stop from the button: the master waits for the slaves' confirmations.
+            page.click("#stop")
+            expect(page.locator("#status")).to_have_text("STOPPED", timeout=15000)
+            expect(page.locator("#user-count")).to_have_text("0")
+            expect(page.locator("#new-test")).to_be_visible()
+            for i in range(SLAVES):
+                expect(slave_rows.nth(i).locator("td").nth(1)).to_have_text("stopped")
+            assert errors == []
+            assert foreign == []
+        finally:
+            browser.close()
+
+    # Every request the target saw was reported, give or take one in flight
+    # per user at the stop; the slaves' final reports may still be arriving.
+    deadline = time.monotonic() + 5
+    while True:
+        report = get_json(cluster + "/stats/requests")
+        total = report["stats"][-1]
+        assert total["name"] == "Total"
+        with target.lock:
+            seen = target.count
+        if total["num_requests"] == seen or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert report["state"] == "stopped"
+    assert seen > 0 and total["num_failures"] == 0
+    assert abs(total["num_requests"] - seen) <= USERS, (total["num_requests"], seen)
