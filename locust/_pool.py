@@ -18,6 +18,7 @@ urllib3's and http.client's own extension points, without patching either:
 a session.
 """
 
+import _socket
 import http.client
 import os
 import socket
@@ -215,10 +216,36 @@ class FastHTTPResponse(http.client.HTTPResponse):
             self.will_close = True
 
 
+_PEEK_NOWAIT = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)
+
+
 class EngineHTTPConnection(_EngineConnect, HTTPConnection):
     """urllib3's HTTPConnection over a cooperative engine socket."""
 
     response_class = FastHTTPResponse
+
+    @property
+    def is_connected(self):
+        """False when the peer closed the connection (or sent what nobody asked for).
+
+        urllib3 asks before it reuses a pooled connection.  Its answer, a
+        zero-timeout poll through the ``select`` module, was 8% of the CPU of
+        a keep-alive GET in our profiles; one peek at the socket (engine
+        sockets are non-blocking underneath) answers the same question:
+        nothing to read means the connection is still open.  Plain HTTP
+        only: on TLS the raw bytes are not the application's.
+        """
+        sock = self.sock
+        if sock is None:
+            return False
+        try:
+            # The C method: the stdlib class may be the monkey-patched one.
+            _socket.socket.recv(sock, 1, _PEEK_NOWAIT)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False  # end of file, or unexpected bytes: as urllib3, not reusable
 
 
 class EngineHTTPSConnection(_EngineConnect, HTTPSConnection):

@@ -154,6 +154,40 @@ def test_connections_are_kept_alive(server):
     session.close()
 
 
+def test_a_pooled_connection_closed_by_the_server_is_not_reused():
+    # A server that closes each keep-alive connection once it has answered
+    # (an idle timeout): the next request must see the close before it
+    # sends, and open a new connection instead of failing.
+    import socket
+    import threading
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        session = HttpSession("http://127.0.0.1:%d" % listener.getsockname()[1])
+        for _ in range(3):
+            response = session.get("/")
+            assert (response.status_code, response.content) == (200, b"ok")
+            sleep(0.05)  # the close reaches us before the next request
+        assert len(accepted) == 3
+        session.close()
+    finally:
+        listener.close()
+
+
 def test_an_idle_pooled_connection_holds_no_finished_response(server):
     # One pool per user: a response kept by http.client until the next
     # request would cost every idle user its headers (memory per user).
