@@ -5,7 +5,6 @@ thread that counts every request it receives.
 Heartbeats are every 0.2 s here so that missing peers are noticed fast.
 """
 
-import csv
 import json
 import os
 import random
@@ -14,13 +13,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import zmq
+from test_main import CountingServer, csv_total
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEAT = "0.2"
@@ -69,47 +67,11 @@ events.quitting += on_quitting
 '''
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):  # noqa: N802 - the stdlib's name
-        with self.server.lock:
-            self.server.count += 1
-        body = b"ok"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class CountingServer(ThreadingHTTPServer):
-    """A stdlib HTTP server (not our engine) counting the requests it receives."""
-
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.count = 0
-        self.lock = threading.Lock()
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.server_address[1]
-
-
 @pytest.fixture
 def target():
     server = CountingServer()
     yield server
-    server.shutdown()
-    server.server_close()
+    server.close()
 
 
 def free_port_pair():
@@ -195,14 +157,6 @@ def slave(procs, tmp_path, port, name, args=()):
                  "--heartbeat-interval", BEAT] + list(args), tmp_path, name)
     procs.append(proc)
     return proc
-
-
-def csv_total(prefix):
-    with open(str(prefix) + "_requests.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            if row["Name"] == "Total":
-                return int(row["# requests"]), int(row["# failures"])
-    raise AssertionError("no Total row")
 
 
 def hatched(proc):

@@ -13,33 +13,19 @@ Skipped when /usr/bin/chromium or Playwright is missing.
 """
 
 import json
-import os
 import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-
-if not os.path.exists(CHROMIUM):
-    pytest.skip("no Chromium at %s (apt-get install -y chromium)" % CHROMIUM,
-                allow_module_level=True)
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Importing test_web_browser skips this module too when Chromium or
+# Playwright is missing.
+from test_distributed_processes import free_port_pair
+from test_main import CountingServer, locust_env
+from test_web_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, expect, sync_playwright
 
 USERS = 4
 SLAVES = 2
@@ -65,59 +51,12 @@ class WebsiteUser(HttpLocust):
 '''
 
 
-class CountingHandler(BaseHTTPRequestHandler):
-    """200 with a small page for every GET, each one counted by the server."""
-
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes: without TCP_NODELAY, Nagle's
-    # algorithm and delayed ACKs would hold each response ~40 ms.
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):  # noqa: N802 - the stdlib's name
-        with self.server.lock:
-            self.server.count += 1
-        body = b"<html><body>hello</body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
 def target():
     """A stdlib HTTP server in a thread; ``server.count`` is requests received."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), CountingHandler)
-    server.daemon_threads = True
-    server.count = 0
-    server.lock = threading.Lock()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    server.url = "http://127.0.0.1:%d" % server.server_address[1]
+    server = CountingServer()
     yield server
-    server.shutdown()
-    server.server_close()
-
-
-def free_port_pair():
-    """A port P such that P and P+1 are free now (the master binds both)."""
-    for _ in range(100):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-            if port >= 65535:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-            return port
-    raise RuntimeError("no free pair of ports")
+    server.close()
 
 
 def free_port(avoid=()):
@@ -146,7 +85,7 @@ def cluster(tmp_path, target):
     (tmp_path / "locustfile.py").write_text(LOCUSTFILE)
     port = free_port_pair()
     web_port = free_port(avoid=(port, port + 1))
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = locust_env()
     procs, logs = [], []
 
     def spawn(name, args):
