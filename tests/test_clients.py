@@ -231,6 +231,17 @@ def test_headers_merge_over_session_headers(client):
     assert headers["X-Both"] == "session"
 
 
+def test_a_header_value_with_a_line_break_is_refused_every_time(client):
+    # Header lines are checked once and then remembered: a refused line
+    # must not be remembered, and the session must stay usable.
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Invalid header value"):
+            client.get("/echo", headers={"X-Bad": "a\r\nInjected: 1"})
+    for value in ("one", "two", "one"):
+        headers = echo(client.get("/echo", headers={"X-Good": value}))["headers"]
+        assert headers["X-Good"] == value and "Injected" not in headers
+
+
 def test_response_headers_are_case_insensitive(client):
     response = client.get("/ok")
     assert response.headers["content-type"] == response.headers["Content-Type"]

@@ -97,6 +97,12 @@ class Greenlet(greenlet):
             self.switch()
 
     def run(self):
+        """Run the function (greenlet calls it once) and keep its result or exception.
+
+        An exception other than GreenletExit, KeyboardInterrupt and
+        SystemExit is stored in ``exception`` and logged once; the links run
+        afterwards, from the hub.
+        """
         self._state = _RUNNING
         self._start_timer = None
         try:
