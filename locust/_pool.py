@@ -14,6 +14,13 @@ urllib3's and http.client's own extension points, without patching either:
 - ``response_class`` (http.client's): reads the response head without the
   email package (see the comment on :func:`read_head`).
 
+Three overrides in our subclasses use names that are not public, each for a
+measured cost (see their docstrings): ``putheader`` keeps the header lines
+http.client has checked, ``is_connected`` peeks instead of polling, and the
+pools' ``_put_conn`` drops http.client's reference to a finished response.
+Their tests in ``tests/test_clients.py`` fail if a urllib3 or Python release
+changes what they rely on.
+
 :class:`Pools` keeps one pool per (host, port) (and TLS settings, proxy) for
 a session.
 """
