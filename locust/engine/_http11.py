@@ -124,14 +124,22 @@ class RequestBody:
         if self._conn.read_exact(2) != b"\r\n":
             raise BadChunk("malformed chunked body: missing CRLF after chunk data")
 
-    def read(self, size=-1):
-        """Read up to ``size`` bytes of the body (all of it by default)."""
+    def _start_read(self, size):
+        """The byte budget of a read: 0 when the body is over (or 0 was asked).
+
+        The first read of a request that asked for ``100-continue`` sends it.
+        """
         if self._done:
-            return b""
+            return 0
         if self._continue:
             self._send_continue()
-        if size is None or size < 0:
-            size = sys.maxsize
+        return sys.maxsize if size is None or size < 0 else size
+
+    def read(self, size=-1):
+        """Read up to ``size`` bytes of the body (all of it by default)."""
+        size = self._start_read(size)
+        if not size:
+            return b""
         conn = self._conn
         if not self._chunked:
             n = min(size, self._left)
@@ -155,12 +163,9 @@ class RequestBody:
 
     def readline(self, size=-1):
         """Read one line of the body (up to and including b"\\n"), at most ``size`` bytes."""
-        if self._done:
+        size = self._start_read(size)
+        if not size:
             return b""
-        if self._continue:
-            self._send_continue()
-        if size is None or size < 0:
-            size = sys.maxsize
         conn = self._conn
         pieces = []
         while size > 0 and not self._done:

@@ -253,17 +253,10 @@ class Hub(greenlet):
                 self.selector.unregister(fd)
             else:
                 self.selector.modify(fd, mask)
-        except KeyError:
-            # The fd was closed behind our back and its number reused: the
-            # kernel forgot it, the selector did not.
-            try:
-                self.selector.unregister(fd)
-            except (KeyError, ValueError, OSError):
-                pass
-            if mask:
-                self.selector.register(fd, mask)
-        except (OSError, ValueError):
-            # Closed fd (EBADF) or a stale registration (ENOENT): start over.
+        except (KeyError, OSError, ValueError):
+            # The fd was closed behind our back (EBADF), or closed and its
+            # number reused (the kernel forgot it, the selector did not:
+            # KeyError or ENOENT): start over.
             try:
                 self.selector.unregister(fd)
             except (KeyError, ValueError, OSError):
