@@ -72,6 +72,13 @@ __all__ = [
 ]
 
 _perf_counter = time.perf_counter
+#: What every session sends until it changes its own ``headers``.
+_DEFAULT_HEADERS = CaseInsensitiveDict({
+    "User-Agent": "python-locust/%s" % __version__,
+    "Accept-Encoding": "gzip, deflate",
+    "Accept": "*/*",
+    "Connection": "keep-alive",
+})
 _ABSOLUTE_HTTP = re.compile(r"^https?://", re.I)
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 #: Parsed URLs kept per session; dynamic URLs (``/item/%d``) would grow it
@@ -104,15 +111,11 @@ class HttpSession:
         self._pools = Pools()
         self._timeout_cache = (None, NO_TIMEOUT)
         self._auth_cache = (None, None)
-        #: Headers sent with every request (a None value in a request's
-        #: ``headers`` removes one for that request).
-        self.headers = CaseInsensitiveDict({
-            "User-Agent": "python-locust/%s" % __version__,
-            "Accept-Encoding": "gzip, deflate",
-            "Accept": "*/*",
-            "Connection": "keep-alive",
-        })
-        self.cookies = CookieJar()
+        # The headers and the cookie jar are made at first use (see the
+        # properties): until then a session sends the shared default headers
+        # and has no cookies, and an idle user costs ~1.4 KB less.
+        self._headers = None
+        self._jar = None
         #: Default auth: a (user, password) tuple for Basic auth, or a callable
         #: that receives the PreparedRequest and returns it.
         self.auth = None
@@ -161,8 +164,16 @@ class HttpSession:
 
     @property
     def headers(self):
-        """The session's default headers (a case-insensitive dict)."""
-        return self._headers
+        """Headers sent with every request (a case-insensitive dict).
+
+        Defaults: User-Agent, ``Accept-Encoding: gzip, deflate``,
+        ``Accept: */*``, ``Connection: keep-alive``. A None value in a
+        request's ``headers`` removes one for that request.
+        """
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = _DEFAULT_HEADERS.copy()
+        return headers
 
     @headers.setter
     def headers(self, value):
@@ -172,7 +183,10 @@ class HttpSession:
     @property
     def cookies(self):
         """The session's CookieJar (assigning a dict fills a new jar with it)."""
-        return self._jar
+        jar = self._jar
+        if jar is None:
+            jar = self._jar = CookieJar()
+        return jar
 
     @cookies.setter
     def cookies(self, value):
@@ -340,7 +354,8 @@ class HttpSession:
                 path = path + ("&" if "?" in path else "?") + query
             extra = _Extra(path)
 
-        plain, lower = self._headers.flat()
+        session_headers = self._headers
+        plain, lower = (_DEFAULT_HEADERS if session_headers is None else session_headers).flat()
         if headers:
             plain, lower = merge_headers(plain, lower, headers)
         body = None
@@ -398,7 +413,7 @@ class HttpSession:
                 # Per-request cookies are sent with the session's but not
                 # kept in the session (as in requests).
                 jar = CookieJar()
-                for cookie in self._jar:
+                for cookie in self._jar or ():
                     jar.set_cookie(cookie)
                 if isinstance(cookies, CookieJar):
                     for cookie in cookies:
@@ -454,7 +469,9 @@ class HttpSession:
             if callable(request_hooks):
                 request_hooks = [request_hooks]
             hook_list = list(hook_list or ()) + list(request_hooks)
-        jar = self._jar if extra is None or extra.jar is None else extra.jar
+        # None while the session has no jar: _hop then uses the session's,
+        # which a Set-Cookie on one hop may have created for the next.
+        jar = None if extra is None else extra.jar
         history = None
         while True:
             response = self._hop(prep, target, extra, jar, timeout, stream, verify, cert,
@@ -487,7 +504,9 @@ class HttpSession:
     def _hop(self, prep, target, extra, jar, timeout, stream, verify, cert, proxy):
         """One request/response exchange; returns a Response."""
         headers = prep._headers
-        if jar._cookies:
+        if jar is None:
+            jar = self._jar
+        if jar is not None and jar._cookies:
             creq = CookieRequest(prep.url, target.scheme, target.netloc,
                                  extra is not None and extra.has_cookie_header)
             jar.add_cookie_header(creq)
@@ -530,7 +549,9 @@ class HttpSession:
     def _extract_cookies(self, response, raw, prep, target, extra, jar):
         creq = CookieRequest(prep.url, target.scheme, target.netloc)
         cresp = CookieResponse(raw.headers)
-        session_jar = self._jar
+        session_jar = self.cookies
+        if jar is None:
+            jar = session_jar
         own = response.cookies
         # Parse once, then file each cookie the policy accepts in the
         # session, the response and a per-request jar (what requests keeps).

@@ -212,6 +212,30 @@ def test_default_headers(client):
     assert headers["Connection"] == "keep-alive"
 
 
+def test_sessions_share_no_header_changes(server):
+    # Sessions start on shared default headers (memory per user): a change
+    # to one session's headers must reach that session only.
+    first, second = HttpSession(server.url), HttpSession(server.url)
+    first.headers["X-First"] = "1"
+    del first.headers["Accept"]
+    seen_first = echo(first.get("/echo"))["headers"]
+    seen_second = echo(second.get("/echo"))["headers"]
+    assert seen_first["X-First"] == "1" and "Accept" not in seen_first
+    assert "X-First" not in seen_second and seen_second["Accept"] == "*/*"
+    assert HttpSession(server.url).headers["Accept"] == "*/*"
+    first.close()
+    second.close()
+
+
+def test_a_session_makes_its_headers_and_cookie_jar_only_when_used(server):
+    session = HttpSession(server.url)
+    assert session.get("/ok").status_code == 200
+    assert session._headers is None and session._jar is None   # an idle user's saving
+    assert len(session.cookies) == 0 and session._jar is not None
+    assert session.headers["User-Agent"].startswith("python-locust/")
+    session.close()
+
+
 def test_headers_merge_over_session_headers(client):
     client.headers["X-Session"] = "s"
     client.headers["X-Both"] = "session"
