@@ -128,6 +128,10 @@ def create_parser():
     add("--expect-slaves", "--expect-workers", dest="expect_slaves", type=_positive_int,
         default=None, metavar="N",
         help="Headless master: wait for N slaves before starting (default 1, or --processes)")
+    add("--expect-slaves-max-wait", "--expect-workers-max-wait", dest="expect_slaves_max_wait",
+        type=_positive_float, default=None, metavar="SECONDS",
+        help="Headless master: exit (status 1) if the slaves have not all connected after "
+             "SECONDS (default: wait as long as it takes)")
     add("--processes", type=_positive_int, default=None, metavar="N",
         help="Start N slave processes on this machine; this process is their master "
              "(or, with --slave, only supervises them)")
@@ -477,15 +481,18 @@ def _run(options, classes):
                 raise CommandLineError("could not start the web interface on %s:%s: %s" % (
                     options.web_host or "*", options.web_port, reason), 1) from None
         print_tables = (options.no_web and not options.only_summary) or options.print_stats
-        if print_tables or options.csv_prefix:
-            periodic = spawn(_stats_loop, runner, print_tables, options.csv_prefix)
         if options.processes:
             children = processes.start_local_slaves(options, classes, runner)
+        if options.no_web and options.master:
+            # Before the periodic tables: empty ones while waiting are noise.
+            expected = options.expect_slaves or options.processes or 1
+            problem = processes.wait_for_slaves(runner, expected, children,
+                                                options.expect_slaves_max_wait)
+            if problem:
+                raise CommandLineError(problem, 1)
+        if print_tables or options.csv_prefix:
+            periodic = spawn(_stats_loop, runner, print_tables, options.csv_prefix)
         if options.no_web:
-            if options.master:
-                expected = options.expect_slaves or options.processes or 1
-                if not processes.wait_for_slaves(runner, expected, children):
-                    raise CommandLineError("the slave processes exited before the test started", 1)
             try:
                 runner.start_hatching(num_clients, options.hatch_rate)
             except ValueError as exc:  # e.g. every class has weight 0

@@ -31,7 +31,7 @@ import sys
 import time
 
 from . import events
-from .engine import sleep
+from .engine import get_hub, sleep
 
 __all__ = ["CHILD_EXIT_TIMEOUT", "run_slave", "wait_for_slaves", "start_local_slaves",
            "slave_command", "start_slaves", "stop_slaves", "supervise"]
@@ -67,21 +67,28 @@ def run_slave(runner):
     return runner.exit_code
 
 
-def wait_for_slaves(runner, expected, children=None):
+def wait_for_slaves(runner, expected, children=None, max_wait=None):
     """A headless master: wait until ``expected`` slaves are connected.
 
-    Returns False (at once) if every process in ``children`` has exited.
+    Returns None once they are, or why the test cannot start: every process
+    in ``children`` exited, or ``max_wait`` seconds passed first.
     """
     logger.info("Waiting for %d slaves to connect", expected)
-    waited = 0
+    clock = get_hub().clock
+    start = clock()
+    next_log = start + 5.0
     while runner.slave_count < expected:
         if children and all(child.poll() is not None for child in children):
-            return False
-        sleep(0.1)
-        waited += 1
-        if waited % 50 == 0:
+            return "the slave processes exited before the test started"
+        now = clock()
+        if max_wait is not None and now - start >= max_wait:
+            return "only %d of %d slaves connected within %g s (--expect-slaves-max-wait)" % (
+                runner.slave_count, expected, max_wait)
+        if now >= next_log:
             logger.info("Waiting for slaves: %d of %d connected", runner.slave_count, expected)
-    return True
+            next_log = now + 5.0
+        sleep(0.1)
+    return None
 
 
 def start_local_slaves(options, classes, runner):

@@ -377,3 +377,17 @@ def test_processes_children_die_with_a_killed_parent(procs, tmp_path, locustfile
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(pid) for pid in pids)
+
+
+def test_headless_master_gives_up_when_slaves_are_missing(procs, tmp_path, locustfile, target):
+    port = free_port_pair()
+    proc = master(procs, tmp_path, port, ["--headless", "-u", "2", "-t", "5s",
+                                          "--expect-slaves", "2", "--expect-slaves-max-wait", "1.5",
+                                          "-H", target.url])
+    slave(procs, tmp_path, port, "slave0")
+    assert proc.wait() == 1
+    # 1 of 2, or 0 if the slave was slower to start than the wait
+    assert re.search(r"only [01] of 2 slaves connected within 1.5 s", proc.log), proc.log
+    assert "Traceback" not in proc.log
+    assert "# reqs" not in proc.out   # no empty statistics tables while it waited
+    assert target.count == 0
