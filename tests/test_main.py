@@ -380,6 +380,15 @@ def test_http_locust_without_host(locustfile, tmp_path):
     assert_one_clean_line(result)
 
 
+@pytest.mark.parametrize("host", ["notaurl", "ftp://127.0.0.1/", "http://"])
+def test_http_locust_with_a_host_that_is_not_an_http_url(locustfile, tmp_path, host):
+    # Each user would otherwise die on its first request, with a traceback.
+    result = run_locust(["--no-web", "-c", "1", "-t", "1s", "-H", host, "WebUser"], tmp_path)
+    assert result.returncode == 2
+    assert "WebUser needs an http:// or https:// host" in result.stderr
+    assert_one_clean_line(result)
+
+
 def test_web_port_in_use(locustfile, tmp_path, counting_target):
     port = counting_target.server_address[1]  # taken by the counting target
     result = run_locust(["--web-host", "127.0.0.1", "-P", str(port), "-H", counting_target.url],
