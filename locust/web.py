@@ -43,6 +43,7 @@ import bottle
 
 from . import __version__
 from . import stats_report
+from .core import HttpLocust
 
 __all__ = ["STATIC_DIR", "TEMPLATE_DIR", "app", "parse_auth", "start"]
 
@@ -172,6 +173,14 @@ def swarm():
             raise _json_error(400, "host must be an http:// or https:// URL, not %r" % host[:80])
         host = host.rstrip("/")
     classes = list(getattr(runner, "locust_classes", None) or ())
+    # Not on a master: its slaves may have been given their own --host.
+    if not host and not runner.host and not _is_master(runner):
+        hostless = [cls.__name__ for cls in classes
+                    if issubclass(cls, HttpLocust) and not getattr(cls, "host", None)]
+        if hostless:
+            # Otherwise every user would die at once with LocustError.
+            raise _json_error(400, "%s has no host: give one in the form (or start "
+                                   "locust with --host)" % ", ".join(hostless))
     saved = (runner.host, [getattr(cls, "host", None) for cls in classes])
     if host:
         # As the runner does with -H: the runner's host goes to the slaves,

@@ -251,6 +251,21 @@ def test_swarm_accepts_user_count_and_spawn_rate_and_a_host(server, runner):
     assert user_class.host == "https://other.example"
 
 
+def test_swarm_of_http_users_without_any_host_is_a_400(server, runner):
+    from locust import HttpLocust, TaskSet
+    no_host = type("NoHost", (HttpLocust,), {"task_set": TaskSet, "host": None})
+    runner.host = None
+    runner.locust_classes = [no_host]
+    resp = post(server, "/swarm", {"locust_count": "2", "hatch_rate": "1"})
+    assert resp.status == 400
+    assert "NoHost has no host" in resp.json()["message"]
+    assert runner.calls == []
+    # The form's host is enough.
+    resp = post(server, "/swarm", {"locust_count": "2", "hatch_rate": "1",
+                                   "host": "http://127.0.0.1:1"})
+    assert resp.json()["success"] is True and no_host.host == "http://127.0.0.1:1"
+
+
 def test_swarm_refused_by_the_runner_is_a_400_and_keeps_the_host(server, runner):
     user_class = type("User", (), {"host": "http://old"})
     runner.locust_classes = [user_class]
