@@ -173,6 +173,8 @@ class Queue:
     def __init__(self, maxsize=None):
         self.maxsize = maxsize or 0
         self._items = self._new_items()
+        # Bound once: put/get are the hot path of a producer and a consumer.
+        self._take = getattr(self._items, self._TAKE)
         self._getters = _WaiterList()
         self._putters = _WaiterList()
 
@@ -190,12 +192,11 @@ class Queue:
         """True if a bounded queue is at its maxsize."""
         return 0 < self.maxsize <= len(self._items)
 
+    _TAKE = "popleft"   # the method of the items that takes the next one
+
     @staticmethod
     def _new_items():
         return deque()
-
-    def _take(self):
-        return self._items.popleft()
 
     def put(self, item, block=True, timeout=None):
         """Add ``item``; on a full queue wait (or raise Full when not blocking/timed out)."""
@@ -210,7 +211,8 @@ class Queue:
                     raise Full
                 self._putters.wait(remaining)
         self._items.append(item)
-        self._getters.wake_one()
+        if self._getters._waiters:
+            self._getters.wake_one()
 
     def put_nowait(self, item):
         """``put(item, block=False)``."""
@@ -229,8 +231,9 @@ class Queue:
                     raise Empty
                 self._getters.wait(remaining)
         item = self._take()
-        self._putters.wake_one()
-        if self._items:
+        if self._putters._waiters:
+            self._putters.wake_one()
+        if self._items and self._getters._waiters:
             # Several items may have arrived while we were being woken:
             # pass the turn on, or a second getter would sleep needlessly.
             self._getters.wake_one()
@@ -246,12 +249,11 @@ class LifoQueue(Queue):
 
     # A list, not a deque: both ends are not needed, and a list of a few
     # items is a tenth of an empty deque's size (one pool per user).
+    _TAKE = "pop"
+
     @staticmethod
     def _new_items():
         return []
-
-    def _take(self):
-        return self._items.pop()
 
 
 class Semaphore:
