@@ -47,7 +47,6 @@ import time
 from http.cookiejar import CookieJar
 from urllib.parse import unquote, urlsplit
 
-from urllib3._collections import HTTPHeaderDict
 from urllib3.exceptions import HTTPError as _U3HTTPError
 from urllib3.util.timeout import Timeout as _U3Timeout
 
@@ -271,9 +270,9 @@ class HttpSession:
         except (MissingSchema, InvalidSchema, InvalidURL) as exc:
             if exc.response is None:
                 raise  # the caller's URL or proxy; a bad Location is a failure
-            response = _failed_response(exc, prep)
+            response = Response.failed(exc, prep)
         except RequestException as exc:
-            response = _failed_response(exc, prep)
+            response = Response.failed(exc, prep)
         response_time = (_perf_counter() - start) * 1000.0
 
         if name is None:
@@ -586,20 +585,3 @@ class _Extra:
         self.path = path                # path+query when it differs from the target's
         self.jar = None                 # per-request cookie jar
         self.has_cookie_header = False  # the caller set a Cookie header himself
-
-
-def _failed_response(exc, prep):
-    """The status 0 response of safe mode for ``exc``."""
-    response = Response.__new__(Response)
-    response.status_code = 0
-    response.reason = type(exc).__name__
-    response.headers = HTTPHeaderDict()
-    response.history = []
-    response.url = prep.url
-    response.request = prep
-    response.error = exc
-    response._content = None
-    response._content_consumed = True
-    if exc.request is None:
-        exc.request = prep
-    return response

@@ -293,6 +293,24 @@ class Response:
         #: The redirect responses that led here, oldest first.
         self.history = []
 
+    @classmethod
+    def failed(cls, exc, request):
+        """The status 0 response of safe mode: ``exc`` in ``error``, no content.
+
+        Its ``raise_for_status()`` raises ``exc``.
+        """
+        response = cls()
+        response.status_code = 0
+        response.reason = type(exc).__name__
+        response.url = request.url
+        response.request = request
+        response.error = exc
+        response._content = None
+        response._content_consumed = True
+        if exc.request is None:
+            exc.request = request
+        return response
+
     # -- body ---------------------------------------------------------------
 
     @property
