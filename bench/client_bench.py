@@ -12,10 +12,10 @@ over the measured window only (imports and start-up excluded).
   with a plain counter; once as is, once with ``trust_env = False`` (no
   per-request scan of the environment for proxies and .netrc).
 
-The target is nginx started by the shared bench script ``target.sh``
-(127.0.0.1:8099, pinned to CPU 1; ``$BENCH_TARGET_SH``, by default
-``../shared/bench/target.sh`` beside the project) when nothing listens there,
-and stopped afterwards if this script started it. Without that script, the
+The target is nginx started by ``bench/load/target.sh`` (127.0.0.1:8099,
+pinned to CPU 1; ``$BENCH_TARGET_SH`` names another script) when nothing
+listens there, and stopped afterwards if this script started it. Without
+nginx (the script apt-installs it; that may be impossible here), the
 bundled demo target (``examples/demo_target.py``, our own WSGI server, no
 delay) serves on CPU 1 instead: its Python costs limit the figures, so
 prefer nginx. ``--url`` points at another target.
@@ -34,10 +34,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TARGET_SH = os.environ.get("BENCH_TARGET_SH",
-                           os.path.join(ROOT, "..", "shared", "bench", "target.sh"))
+TARGET_SH = os.environ.get("BENCH_TARGET_SH", os.path.join(HERE, "load", "target.sh"))
 DEFAULT_URL = "http://127.0.0.1:8099"
-#: Upstream locust 2.47 HttpUser -u 50 on this machine kind (bench README anchor).
+#: Upstream locust 2.47 HttpUser -u 50 on a 2-core machine (bench/load/README.md).
 UPSTREAM_HTTPUSER_RPS_PER_CPU = 1220
 KINDS = ("ours", "requests", "requests_noenv")
 LABELS = {"ours": "ours", "requests": "requests+gevent",
@@ -194,10 +193,11 @@ def main():
     if not _listening(args.url):
         if args.url != DEFAULT_URL:
             sys.exit("client_bench: nothing listens at %s" % args.url)
-        if os.path.exists(TARGET_SH):
-            subprocess.run([TARGET_SH, "start"], check=True, stdout=subprocess.DEVNULL)
+        if os.path.exists(TARGET_SH) and subprocess.run(
+                [TARGET_SH, "start"], stdout=subprocess.DEVNULL).returncode == 0:
             started = True
         else:
+            print("client_bench: no nginx target; using the demo target", file=sys.stderr)
             demo = _start_demo_target(args)
     try:
         results = {}
