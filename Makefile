@@ -6,7 +6,7 @@ BENCH_VENV ?= .venv-bench
 
 .PHONY: venv test demo bench lint clean
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test,dev]'
@@ -20,7 +20,7 @@ test: venv
 demo: venv
 	$(PY) examples/demo.py
 
-$(BENCH_VENV)/.installed: setup.cfg
+$(BENCH_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install -q -e . gevent requests

@@ -24,6 +24,7 @@ prefer nginx. ``--url`` points at another target.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -52,7 +53,7 @@ def child_ours(url, users, seconds, profile):
     sys.path.insert(0, ROOT)
     from locust import events
     from locust.clients import HttpSession
-    from locust.engine import sleep, spawn, joinall
+    from locust.engine import joinall, sleep, spawn
 
     counts = {"ok": 0, "fail": 0}
 
@@ -97,7 +98,7 @@ def child_ours(url, users, seconds, profile):
             "wall_s": wall1 - wall0}
 
 
-def child_requests(url, users, seconds, profile, trust_env=True):
+def child_requests(url, users, seconds, profile, trust_env=True):  # noqa: ARG001 - same signature as the other children
     from gevent import monkey
     monkey.patch_all()
     import gevent
@@ -185,10 +186,8 @@ def main():
         return
 
     if hasattr(os, "sched_setaffinity"):
-        try:
+        with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {args.cpu})  # the children inherit it
-        except OSError:
-            pass
     started = demo = None
     if not _listening(args.url):
         if args.url != DEFAULT_URL:

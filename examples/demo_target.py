@@ -37,6 +37,8 @@ except ImportError:  # run from a checkout that is not installed
     from locust.engine import get_hub, sleep
     from locust.engine.wsgi import WSGIServer
 
+import contextlib
+
 from greenlet import getcurrent
 
 
@@ -67,7 +69,7 @@ class DemoSite:
         return self._route(method, path, query, body, environ, start_response)
 
     def _route(self, method, path, query, body, environ, start_response):
-        page = lambda title, text="": self._reply(  # noqa: E731
+        page = lambda title, text="": self._reply(
             start_response, "200 OK", _html(title, text))
         if path == "/":
             return page("Demo site", '<a href="/profile">profile</a> <a href="/about/">about</a> '
@@ -141,10 +143,8 @@ def main(argv=None):
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     server.stop(timeout=1)
     print("Demo target served %d requests" % site.served, flush=True)
 

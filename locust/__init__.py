@@ -14,10 +14,9 @@ import importlib
 # Set before the submodules are imported: some of them read it.
 __version__ = "0.8.0.dev0"
 
-from . import events  # noqa: E402
-from .core import HttpLocust, Locust, TaskSet, task  # noqa: E402
-from .exception import (InterruptTaskSet, ResponseError,  # noqa: E402
-                        RescheduleTaskImmediately, StopLocust)
+from . import events
+from .core import HttpLocust, Locust, TaskSet, task
+from .exception import InterruptTaskSet, RescheduleTaskImmediately, ResponseError, StopLocust
 
 # ``web`` is deliberately left out: ``from locust import *`` in a locustfile
 # should not import bottle.  Import it by name.

@@ -28,9 +28,20 @@ from urllib3.exceptions import SSLError as _U3SSLError
 from urllib3.fields import RequestField
 from urllib3.filepost import encode_multipart_formdata
 
-from .response import (ConnectionError, ConnectTimeout, ContentDecodingError, InvalidHeader,
-                       InvalidSchema, InvalidURL, MissingSchema, PreparedRequest, ProxyError,
-                       ReadTimeout, RequestException, SSLError)
+from .response import (
+    ConnectionError,
+    ConnectTimeout,
+    ContentDecodingError,
+    InvalidHeader,
+    InvalidSchema,
+    InvalidURL,
+    MissingSchema,
+    PreparedRequest,
+    ProxyError,
+    ReadTimeout,
+    RequestException,
+    SSLError,
+)
 
 __all__ = ["Target", "parse_target", "map_error", "redirect_request", "CaseInsensitiveDict",
            "merge_headers", "basic_auth_header", "CookieRequest", "CookieResponse",
@@ -316,7 +327,7 @@ class CookieRequest:
         """Only the Cookie header matters to the jar."""
         return name.lower() == "cookie" and self._has_cookie
 
-    def get_header(self, name, default=None):
+    def get_header(self, name, default=None):  # noqa: ARG002 - the urllib.request.Request protocol
         """Headers are not looked up (the URL always has a host)."""
         return default
 

@@ -37,15 +37,18 @@ from urllib.parse import unquote
 
 from urllib3.connection import HTTPConnection, HTTPSConnection, ProxyConfig
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
-from urllib3.exceptions import LocationValueError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    LocationValueError,
+    NameResolutionError,
+    NewConnectionError,
+)
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
 from urllib3.util.timeout import Timeout as U3Timeout
 from urllib3.util.url import parse_url
 
-from .engine import LifoQueue
-from .engine import net
+from .engine import LifoQueue, net
 from .response import InvalidSchema, InvalidURL
 
 __all__ = ["Pools", "EngineHTTPConnectionPool", "EngineHTTPSConnectionPool", "ssl_context",

@@ -51,16 +51,41 @@ from urllib3.exceptions import HTTPError as _U3HTTPError
 from urllib3.util.timeout import Timeout as _U3Timeout
 
 from . import __version__, events
-from ._http import (CaseInsensitiveDict, CookieRequest, CookieResponse, basic_auth_header,
-                    create_cookie, encode_body, encode_params, map_error, merge_headers,
-                    parse_target, redirect_request)
+from ._http import (
+    CaseInsensitiveDict,
+    CookieRequest,
+    CookieResponse,
+    basic_auth_header,
+    create_cookie,
+    encode_body,
+    encode_params,
+    map_error,
+    merge_headers,
+    parse_target,
+    redirect_request,
+)
 from ._pool import NO_RETRIES, NO_TIMEOUT, Pools
 from .catch_response import ResponseContextManager
-from .response import (REDIRECT_STATI, ChunkedEncodingError, ConnectionError,
-                       ConnectTimeout, ContentDecodingError, HTTPError, InvalidHeader,
-                       InvalidSchema, InvalidURL, MissingSchema, PreparedRequest, ProxyError,
-                       ReadTimeout, RequestException, Response, SSLError, Timeout,
-                       TooManyRedirects)
+from .response import (
+    REDIRECT_STATI,
+    ChunkedEncodingError,
+    ConnectionError,
+    ConnectTimeout,
+    ContentDecodingError,
+    HTTPError,
+    InvalidHeader,
+    InvalidSchema,
+    InvalidURL,
+    MissingSchema,
+    PreparedRequest,
+    ProxyError,
+    ReadTimeout,
+    RequestException,
+    Response,
+    SSLError,
+    Timeout,
+    TooManyRedirects,
+)
 
 __all__ = [
     "HttpSession", "ResponseContextManager", "Response", "PreparedRequest",
@@ -458,10 +483,7 @@ class HttpSession:
             verify = self.verify
         if cert is None:
             cert = self.cert
-        if proxies:
-            proxies = dict(self.proxies, **proxies)
-        else:
-            proxies = self.proxies
+        proxies = dict(self.proxies, **proxies) if proxies else self.proxies
         hook_list = self.hooks.get("response") if self.hooks else None
         if hooks:
             request_hooks = hooks.get("response") or []
@@ -545,7 +567,7 @@ class HttpSession:
             self._extract_cookies(response, raw, prep, target, extra, jar)
         return response
 
-    def _extract_cookies(self, response, raw, prep, target, extra, jar):
+    def _extract_cookies(self, response, raw, prep, target, extra, jar):  # noqa: ARG002 - one signature for every hop helper
         creq = CookieRequest(prep.url, target.scheme, target.netloc)
         cresp = CookieResponse(raw.headers)
         session_jar = self.cookies

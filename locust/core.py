@@ -33,8 +33,7 @@ from numbers import Integral
 
 from . import events
 from .engine import GreenletExit, sleep
-from .exception import (InterruptTaskSet, LocustError, RescheduleTask,
-                        RescheduleTaskImmediately, StopLocust)
+from .exception import InterruptTaskSet, LocustError, RescheduleTask, RescheduleTaskImmediately, StopLocust
 
 __all__ = ["Locust", "HttpLocust", "TaskSet", "TaskSetMeta", "task"]
 

@@ -45,11 +45,15 @@ import time
 from greenlet import getcurrent
 
 from . import events, rpc
-from .engine import Event, get_hub, sleep, spawn
-from .engine import zmq
+from .engine import Event, get_hub, sleep, spawn, zmq
 from .runners import (
-    STATE_HATCHING, STATE_INIT, STATE_MISSING, STATE_RUNNING, STATE_STOPPED,
-    LocustRunner, weight_split,
+    STATE_HATCHING,
+    STATE_INIT,
+    STATE_MISSING,
+    STATE_RUNNING,
+    STATE_STOPPED,
+    LocustRunner,
+    weight_split,
 )
 from .slave import SlaveLocustRunner
 

@@ -16,6 +16,7 @@ unknown Locust classes, an HttpLocust without a host.
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -310,7 +311,7 @@ def _install_signal_handlers():
         if not main_greenlet.dead:
             main_greenlet.throw(KeyboardInterrupt)
 
-    def handler(signum, frame):
+    def handler(_signum, _frame):
         hub.run_callback(interrupt_main)
 
     signal.signal(signal.SIGINT, handler)
@@ -414,15 +415,11 @@ def _run(options, classes):
             periodic.kill(block=False)
     code = _shutdown(runner, options)
     if children:
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             processes.stop_slaves(children)
-        except KeyboardInterrupt:
-            pass
     if web_server is not None:
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             web_server.stop(timeout=1)
-        except KeyboardInterrupt:
-            pass
     return code
 
 

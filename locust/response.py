@@ -74,7 +74,7 @@ class HTTPError(RequestException):
     """The server answered with a 4xx or 5xx status (from ``raise_for_status``)."""
 
 
-class ConnectionError(RequestException):  # noqa: A001 - the requests name
+class ConnectionError(RequestException):
     """The connection failed: refused, reset, closed early, DNS, protocol error."""
 
 
@@ -437,10 +437,7 @@ class Response:
             if pending is not None:
                 chunk = pending + chunk
             lines = chunk.split(delimiter) if delimiter else chunk.splitlines()
-            if lines and lines[-1] and chunk and lines[-1][-1] == chunk[-1]:
-                pending = lines.pop()
-            else:
-                pending = None
+            pending = lines.pop() if lines and lines[-1] and chunk and lines[-1][-1] == chunk[-1] else None
             yield from lines
         if pending is not None:
             yield pending

@@ -235,7 +235,7 @@ def decode(frame, allowed=None):
         value = msgpack.unpackb(frame, raw=False, strict_map_key=False,
                                 max_str_len=MAX_MESSAGE_SIZE, max_bin_len=MAX_MESSAGE_SIZE,
                                 max_array_len=MAX_ITEMS, max_map_len=MAX_ITEMS, max_ext_len=0)
-    except Exception as exc:  # noqa: BLE001 - msgpack raises many kinds (ExtraData, ValueError, ...)
+    except Exception as exc:
         raise MessageError("not msgpack (%s)" % type(exc).__name__) from None
     if not isinstance(value, list) or len(value) != 3:
         raise MessageError("not a [type, data, node_id] array")

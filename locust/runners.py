@@ -548,7 +548,7 @@ class LocustRunner:
 
     # -- exceptions -------------------------------------------------------------
 
-    def _on_locust_error(self, locust_instance, exception, tb, **_kwargs):
+    def _on_locust_error(self, locust_instance, exception, tb, **_kwargs):  # noqa: ARG002 - fired by keyword
         formatted = "".join(traceback.format_tb(tb)) if tb is not None else ""
         self.log_exception(self.node_id, str(exception), formatted)
 

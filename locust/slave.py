@@ -22,8 +22,7 @@ import uuid
 from greenlet import getcurrent
 
 from . import events, rpc
-from .engine import Event, get_hub, sleep, spawn
-from .engine import zmq
+from .engine import Event, get_hub, sleep, spawn, zmq
 from .runners import STATE_STOPPED, LocustRunner
 
 __all__ = ["SlaveLocustRunner"]

@@ -208,7 +208,7 @@ class StatsEntry:
             for old in [s for s in per if s < oldest]:
                 del per[old]
 
-    def log_error(self, error=None, now=None):
+    def log_error(self, error=None, now=None):  # noqa: ARG002 - the 0.7 signature; errors are grouped by RequestStats
         """Log a failure (no response time; RequestStats groups the errors).
         It moves last_request_timestamp, so rps windows move on meanwhile."""
         if now is None:
@@ -543,7 +543,7 @@ def on_request_success(request_type, name, response_time, response_length, **_kw
     global_stats.log_request(request_type, name, response_time, response_length)
 
 
-def on_request_failure(request_type, name, response_time, exception, **_kwargs):
+def on_request_failure(request_type, name, response_time, exception, **_kwargs):  # noqa: ARG001 - fired by keyword
     """Listener of events.request_failure: logs the failure and its error."""
     global_stats.log_error(request_type, name, exception)
 

@@ -41,8 +41,7 @@ from urllib.parse import urlsplit
 
 import bottle
 
-from . import __version__
-from . import stats_report
+from . import __version__, stats_report
 from .core import HttpLocust
 
 __all__ = ["STATIC_DIR", "TEMPLATE_DIR", "app", "parse_auth", "start"]

@@ -10,18 +10,27 @@ import time
 from http.cookiejar import CookieJar
 
 import pytest
+from http_target import TEXT, start_proxy, start_server
 
 from locust import events
-from locust.clients import (ConnectionError, HttpSession, InvalidSchema, InvalidURL,
-                            MissingSchema, ReadTimeout, RequestException, Response,
-                            ResponseContextManager, SSLError, Timeout, TooManyRedirects)
+from locust.clients import (
+    ConnectionError,
+    HttpSession,
+    InvalidSchema,
+    InvalidURL,
+    MissingSchema,
+    ReadTimeout,
+    RequestException,
+    Response,
+    ResponseContextManager,
+    SSLError,
+    Timeout,
+    TooManyRedirects,
+)
 from locust.engine import Timeout as EngineTimeout
 from locust.engine import joinall, sleep, spawn
 from locust.exception import CatchResponseError, InterruptTaskSet, ResponseError
 from locust.response import HTTPError
-
-from http_target import TEXT, start_proxy, start_server
-
 
 # -- fixtures -----------------------------------------------------------------
 
@@ -431,7 +440,7 @@ def test_multipart_body(client):
 
 
 @pytest.mark.parametrize("payload,expected", [
-    (b"raw bytes", "raw bytes"), ("text é", "text é".encode("utf-8").decode("latin-1")),
+    (b"raw bytes", "raw bytes"), ("text é", "text é".encode().decode("latin-1")),
     (io.BytesIO(b"from a file"), "from a file"),
 ])
 def test_raw_bodies(client, payload, expected):
@@ -601,9 +610,8 @@ def test_catch_response_response_error_is_swallowed_as_failure(client, reports):
 
 @pytest.mark.parametrize("exc", [KeyError("k"), InterruptTaskSet()])
 def test_catch_response_other_exception_propagates_unreported(client, reports, exc):
-    with pytest.raises(type(exc)):
-        with client.get("/ok", catch_response=True):
-            raise exc
+    with pytest.raises(type(exc)), client.get("/ok", catch_response=True):
+        raise exc
     assert reports == []
 
 
@@ -834,9 +842,8 @@ def test_killed_request_reports_nothing_and_session_recovers(client, reports):
     sleep(0.2)
     greenlet.kill()
     assert greenlet.dead
-    with pytest.raises(EngineTimeout):
-        with EngineTimeout(0.2):
-            client.get("/sleep?s=2")
+    with pytest.raises(EngineTimeout), EngineTimeout(0.2):
+        client.get("/sleep?s=2")
     assert reports == []
     assert client.get("/ok").content == b"ok"
     assert len(reports) == 1

@@ -10,12 +10,10 @@ import threading
 
 import pytest
 
-from locust import (HttpLocust, InterruptTaskSet, Locust, StopLocust, TaskSet,
-                    events, task)
+from locust import HttpLocust, InterruptTaskSet, Locust, StopLocust, TaskSet, events, task
 from locust.core import TaskSetMeta
 from locust.engine import GreenletExit, sleep, spawn
 from locust.exception import LocustError, RescheduleTask, RescheduleTaskImmediately
-
 
 # ---------------------------------------------------------------------------
 # helpers

@@ -159,7 +159,7 @@ def test_no_slave_means_no_swarm(master):
 
 def test_hatch_complete_fires_once_with_the_sum(ctx, master):
     fired = []
-    listener = lambda user_count, **kw: fired.append(user_count)  # noqa: E731
+    listener = lambda user_count, **kw: fired.append(user_count)
     events.hatch_complete += listener
     try:
         fakes = slaves(ctx, master, 2)
@@ -212,7 +212,7 @@ def test_stop_waits_for_the_final_reports(ctx, master):
 
 def test_reports_merge_fire_slave_report_and_unknown_ones_are_ignored(ctx, master, caplog):
     seen = []
-    listener = lambda client_id, data, **kw: seen.append((client_id, data.get("custom")))  # noqa: E731
+    listener = lambda client_id, data, **kw: seen.append((client_id, data.get("custom")))
     events.slave_report += listener
     try:
         fakes = slaves(ctx, master, 1)

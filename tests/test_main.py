@@ -563,7 +563,7 @@ def test_web_ui_mode(locustfile, tmp_path, counting_target):
         base = "http://127.0.0.1:%d" % port
         with urllib.request.urlopen(base + "/", timeout=5) as response:
             assert response.status == 200
-        data = "locust_count=3&hatch_rate=50".encode()
+        data = b"locust_count=3&hatch_rate=50"
         with urllib.request.urlopen(base + "/swarm", data=data, timeout=5) as response:
             assert json.load(response)["success"] is True
         deadline = time.monotonic() + 10

@@ -11,7 +11,12 @@ import pytest
 from locust import events, stats, stats_report
 from locust.exception import CatchResponseError
 from locust.stats import (
-    Histogram, RequestStats, StatsEntry, StatsError, bucket_of, bucket_value,
+    Histogram,
+    RequestStats,
+    StatsEntry,
+    StatsError,
+    bucket_of,
+    bucket_value,
     round_half_up,
 )
 

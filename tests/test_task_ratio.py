@@ -6,8 +6,7 @@ import json
 import pytest
 
 from locust import Locust, TaskSet, task
-from locust.inspectlocust import (format_task_ratio, get_task_ratio_dict,
-                                  print_task_ratio)
+from locust.inspectlocust import format_task_ratio, get_task_ratio_dict, print_task_ratio
 
 
 def a(ts):

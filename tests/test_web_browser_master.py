@@ -21,6 +21,7 @@ import time
 import urllib.request
 
 import pytest
+
 # Importing test_web_browser skips this module too when Chromium or
 # Playwright is missing.
 from test_distributed_processes import free_port_pair
@@ -89,7 +90,7 @@ def cluster(tmp_path, target):
     procs, logs = [], []
 
     def spawn(name, args):
-        log = open(tmp_path / (name + ".log"), "w+")
+        log = open(tmp_path / (name + ".log"), "w+")  # noqa: SIM115 - closed by the test at the end
         logs.append((name, log))
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "locust", "-f", "locustfile.py"] + args, cwd=str(tmp_path),

@@ -58,7 +58,7 @@ class XmlRpcLocust(Locust):
     that can be used to make XML-RPC requests that will be tracked in Locust's statistics.
     """
     def __init__(self, *args, **kwargs):
-        super(XmlRpcLocust, self).__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)
         self.client = XmlRpcClient(self.host)
 
 

@@ -11,8 +11,7 @@ Sockets live in ``locust.engine.net`` (TLS in ``locust.engine.tls``), monkey pat
 server in ``locust.engine.wsgi``; import those modules directly.
 """
 
-from .greenlets import (Greenlet, GreenletExit, Group, Timeout, joinall,
-                        killall, sleep, spawn, spawn_later)
+from .greenlets import Greenlet, GreenletExit, Group, Timeout, joinall, killall, sleep, spawn, spawn_later
 from .hub import ConcurrentWaitError, LoopExit, get_hub
 from .sync import Empty, Event, Full, LifoQueue, Lock, Queue, Semaphore
 

@@ -224,10 +224,7 @@ class Request:
 
     def write(self, data):
         """The write() callable of start_response (and how bodies go out)."""
-        if not self.headers_sent:
-            head = self._make_head(None)
-        else:
-            head = b""
+        head = self._make_head(None) if not self.headers_sent else b""
         if self.bodyless or not data:
             if head:
                 self.conn.send_raw(head)

@@ -10,6 +10,7 @@ never lost silently.
 whatever wait that greenlet is in when the time is up.
 """
 
+import contextlib
 import logging
 
 from greenlet import GreenletExit, getcurrent, greenlet
@@ -158,10 +159,8 @@ class Greenlet(greenlet):
 
     def unlink(self, callback):
         """Remove a callback added with :meth:`link` (no error if absent)."""
-        try:
+        with contextlib.suppress(ValueError):
             self._links.remove(callback)
-        except ValueError:
-            pass
 
     def join(self, timeout=None):
         """Wait until the greenlet ends, at most ``timeout`` seconds.
@@ -238,7 +237,7 @@ class _Wakeup:
     def __init__(self, glet):
         self.greenlet = glet
 
-    def __call__(self, *args):
+    def __call__(self, *_args):
         glet, self.greenlet = self.greenlet, None
         if glet is not None:
             glet.switch()

@@ -24,6 +24,7 @@ that is read again and again would otherwise pay two ``epoll_ctl`` calls
 per read.  An event on an fd nobody waits for drops the registration then.
 """
 
+import contextlib
 import errno
 import heapq
 import logging
@@ -257,10 +258,8 @@ class Hub(greenlet):
             # The fd was closed behind our back (EBADF), or closed and its
             # number reused (the kernel forgot it, the selector did not:
             # KeyError or ENOENT): start over.
-            try:
+            with contextlib.suppress(KeyError, ValueError, OSError):
                 self.selector.unregister(fd)
-            except (KeyError, ValueError, OSError):
-                pass
             if mask:
                 self.selector.register(fd, mask)
         waiters.mask = mask
@@ -290,10 +289,8 @@ class Hub(greenlet):
         if waiters is None:
             return
         if waiters.mask:
-            try:
+            with contextlib.suppress(KeyError, ValueError, OSError):
                 self.selector.unregister(fd)
-            except (KeyError, ValueError, OSError):
-                pass
         if exc is None:
             exc = OSError(errno.EBADF, "socket closed while a greenlet was waiting on it")
         for glet in (waiters.reader, waiters.writer):
@@ -360,10 +357,8 @@ class Hub(greenlet):
                 if self._wakeup is not None and fd == self._wakeup[0].fileno():
                     self._drain_wakeup()
                     continue
-                try:
+                with contextlib.suppress(KeyError, ValueError, OSError):
                     self.selector.unregister(fd)
-                except (KeyError, ValueError, OSError):
-                    pass
                 continue
             # Read the slots at dispatch time, not before: an earlier switch
             # in this batch may have closed this fd or ended the wait.

@@ -39,6 +39,7 @@ sleeps (1 ms to 50 ms).
 """
 
 import _thread
+import contextlib
 import errno
 import math
 import select
@@ -125,15 +126,12 @@ def _wait_any(fdmasks, timeout):
     hub = get_hub()
     try:
         for fd, mask in fdmasks.items():
-            try:
-                # POLLIN/POLLPRI/POLLOUT have the values of EPOLLIN/PRI/OUT.
+            # POLLIN/POLLPRI/POLLOUT have the values of EPOLLIN/PRI/OUT.  An
+            # OSError is e.g. a regular file: the zero-timeout poll reports it.
+            with contextlib.suppress(OSError):
                 ep.register(fd, mask & (_POLLIN | _POLLPRI | _POLLOUT))
-            except OSError:
-                pass    # e.g. a regular file: the zero-timeout poll reports it
-        try:
+        with contextlib.suppress(_Expired):
             hub.wait_fd(ep.fileno(), selectors.EVENT_READ, timeout, _Expired())
-        except _Expired:
-            pass
     finally:
         hub.cancel_fd(ep.fileno())
         ep.close()

@@ -53,6 +53,7 @@ raw writes, error answers) and :mod:`._wsgi_request` (one request: head to
 environ, the application call, response framing and keep-alive).
 """
 
+import contextlib
 import errno
 import logging
 import socket as _socket
@@ -62,8 +63,15 @@ import time
 from greenlet import GreenletExit, getcurrent
 
 from . import net
-from ._http11 import MAX_DRAIN, MAX_HEADERS_SIZE, MAX_REQUEST_LINE  # noqa: F401 (public)
-from ._http11 import BadRequest, Connection, ConnectionLost, http_date
+from ._http11 import (  # noqa: F401 (public)
+    MAX_DRAIN,
+    MAX_HEADERS_SIZE,
+    MAX_REQUEST_LINE,
+    BadRequest,
+    Connection,
+    ConnectionLost,
+    http_date,
+)
 from ._wsgi_request import Request
 from .greenlets import joinall, killall, sleep, spawn
 from .sync import Event
@@ -196,10 +204,8 @@ class WSGIServer:
         if self._sweeper is not None:
             self._sweeper.kill(block=False)
             self._sweeper = None
-        try:
+        with contextlib.suppress(OSError):
             self.socket.close()
-        except OSError:
-            pass
         current = getcurrent()
         for glet, conn in list(self._connections.items()):
             if conn.idle and glet is not current:
@@ -237,10 +243,8 @@ class WSGIServer:
                     self._log_error("accept failed: %s; retrying in 0.1 s", exc)
                     sleep(0.1)
                 continue  # ECONNABORTED and friends: that client only
-            try:
+            with contextlib.suppress(OSError):  # AF_UNIX has no TCP_NODELAY
                 sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
-            except OSError:
-                pass  # AF_UNIX
             # No socket timeout: it would arm a timer for every recv and
             # send; the sweeper enforces self.timeout instead.
             sock.settimeout(None)
@@ -282,10 +286,8 @@ class WSGIServer:
         except Exception:
             self._log_exception("error serving a connection")
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.sock.close()
-            except OSError:
-                pass
             self._connections.pop(getcurrent(), None)
 
     # -- logging -----------------------------------------------------------

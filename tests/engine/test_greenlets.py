@@ -5,8 +5,20 @@ import time
 
 import pytest
 
-from locust.engine import (Event, Greenlet, GreenletExit, Group, Queue, Timeout,
-                           get_hub, joinall, killall, sleep, spawn, spawn_later)
+from locust.engine import (
+    Event,
+    Greenlet,
+    GreenletExit,
+    Group,
+    Queue,
+    Timeout,
+    get_hub,
+    joinall,
+    killall,
+    sleep,
+    spawn,
+    spawn_later,
+)
 
 
 class Boom(Exception):
@@ -411,9 +423,8 @@ def test_timeout_fires_inside_nested_waits():
         inner()
 
     t0 = time.monotonic()
-    with pytest.raises(Timeout) as info:
-        with Timeout(0.05) as timeout:
-            middle()
+    with pytest.raises(Timeout) as info, Timeout(0.05) as timeout:
+        middle()
     assert info.value is timeout
     assert 0.04 <= time.monotonic() - t0 < 1
     assert len(never._waiters) == 0   # the interrupted wait cleaned up
@@ -427,18 +438,15 @@ def test_timeout_interrupts_every_kind_of_wait(wait):
         "join": lambda: spawn(Event().wait).join(),
         "event": lambda: Event().wait(),
     }
-    with pytest.raises(Timeout):
-        with Timeout(0.02):
-            waits[wait]()
+    with pytest.raises(Timeout), Timeout(0.02):
+        waits[wait]()
 
 
 def test_nested_timeouts_inner_shorter():
     outer = Timeout(1)
     inner = Timeout(0.02)
-    with pytest.raises(Timeout) as info:
-        with outer:
-            with inner:
-                sleep(5)
+    with pytest.raises(Timeout) as info, outer, inner:
+        sleep(5)
     assert info.value is inner
     assert not outer.pending and not inner.pending
     sleep(0.01)   # the outer timer is gone: nothing raised later
@@ -447,22 +455,19 @@ def test_nested_timeouts_inner_shorter():
 def test_nested_timeouts_outer_shorter():
     outer = Timeout(0.02)
     inner = Timeout(1)
-    with pytest.raises(Timeout) as info:
-        with outer:
-            with inner:
-                sleep(5)
+    with pytest.raises(Timeout) as info, outer, inner:
+        sleep(5)
     assert info.value is outer
     assert not outer.pending and not inner.pending
 
 
 def test_except_exception_does_not_swallow_a_timeout():
     caught = []
-    with pytest.raises(Timeout):
-        with Timeout(0.02):
-            try:
-                sleep(5)
-            except Exception:
-                caught.append(True)
+    with pytest.raises(Timeout), Timeout(0.02):
+        try:
+            sleep(5)
+        except Exception:
+            caught.append(True)
     assert caught == []
 
 
@@ -481,12 +486,10 @@ def test_timeout_none_never_fires_and_cancel_disarms():
 
 
 def test_timeout_with_custom_exception():
-    with pytest.raises(Boom):
-        with Timeout(0.01, Boom("too slow")):
-            sleep(5)
-    with pytest.raises(Boom):
-        with Timeout(0.01, Boom):
-            sleep(5)
+    with pytest.raises(Boom), Timeout(0.01, Boom("too slow")):
+        sleep(5)
+    with pytest.raises(Boom), Timeout(0.01, Boom):
+        sleep(5)
 
 
 def test_timeout_in_a_spawned_greenlet_hits_only_that_greenlet():

@@ -17,8 +17,7 @@ import time
 import greenlet
 import pytest
 
-from locust.engine import (ConcurrentWaitError, Event, Greenlet, Queue, get_hub,
-                           sleep, spawn)
+from locust.engine import ConcurrentWaitError, Event, Greenlet, Queue, get_hub, sleep, spawn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

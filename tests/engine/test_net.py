@@ -1,5 +1,6 @@
 """Cooperative plain sockets (locust.engine.net) against stdlib servers."""
 
+import contextlib
 import errno
 import gc
 import http.client
@@ -10,9 +11,9 @@ import threading
 import time
 
 import pytest
+from servers import echo_server_process, raise_fd_limit, serve_in_thread
 
 from locust.engine import Event, get_hub, joinall, net, sleep, spawn
-from servers import echo_server_process, raise_fd_limit, serve_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +34,8 @@ def silent_server():
     def accept():
         lsock.settimeout(0.05)
         while not stop.is_set():
-            try:
+            with contextlib.suppress(socket.timeout, OSError):
                 conns.append(lsock.accept()[0])
-            except (socket.timeout, OSError):
-                pass
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     yield lsock.getsockname()

@@ -5,8 +5,19 @@ from collections import Counter
 
 import pytest
 
-from locust.engine import (Empty, Event, Full, LifoQueue, Lock, Queue, Semaphore,
-                           Timeout, joinall, sleep, spawn)
+from locust.engine import (
+    Empty,
+    Event,
+    Full,
+    LifoQueue,
+    Lock,
+    Queue,
+    Semaphore,
+    Timeout,
+    joinall,
+    sleep,
+    spawn,
+)
 
 
 class Boom(Exception):
@@ -98,9 +109,8 @@ def test_a_stale_wake_up_does_not_end_a_later_wait():
 
 def test_event_wait_inside_timeout():
     event = Event()
-    with pytest.raises(Timeout):
-        with Timeout(0.02):
-            event.wait()
+    with pytest.raises(Timeout), Timeout(0.02):
+        event.wait()
     assert len(event._waiters) == 0
 
 

@@ -14,11 +14,11 @@ import time
 
 import pytest
 import trustme
+from servers import serve_in_thread
 
 from locust.engine import joinall, net, sleep, spawn
 from locust.engine import tls as tls_module
 from locust.engine.tls import SSLSocket, create_default_context, wrap_context
-from servers import serve_in_thread
 
 MB = 1024 * 1024
 
@@ -128,10 +128,10 @@ def test_engine_tls_server_accepts_a_stdlib_client(ca, server_context):
     def stdlib_client(i):
         ctx = ssl.create_default_context()
         ca.configure_trust(ctx)
-        with socket.create_connection(listener.getsockname(), timeout=10) as raw:
-            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
-                tls.sendall(pattern(200000, i))
-                replies[i] = recv_exactly(tls, 200000)
+        with socket.create_connection(listener.getsockname(), timeout=10) as raw, \
+                ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(pattern(200000, i))
+            replies[i] = recv_exactly(tls, 200000)
 
     threads = [threading.Thread(target=stdlib_client, args=(i,), daemon=True) for i in range(3)]
     for thread in threads:
@@ -260,7 +260,8 @@ def test_http_client_https_over_engine_sockets(server_context, client_context):
 def test_net_still_offers_the_tls_names():
     # TLS moved from net.py to tls.py; the old import path must keep working.
     from locust.engine.net import SSLSocket as net_ssl_socket
-    from locust.engine.net import create_default_context as net_create, wrap_context as net_wrap
+    from locust.engine.net import create_default_context as net_create
+    from locust.engine.net import wrap_context as net_wrap
     assert (net_ssl_socket, net_create, net_wrap) == (SSLSocket, create_default_context, wrap_context)
     assert set(tls_module.__all__) <= set(net.__all__) and "SSLSocket" in dir(net)
     with pytest.raises(AttributeError):

@@ -56,8 +56,7 @@ class Closing:
         self.fail = fail
 
     def __iter__(self):
-        for part in self.parts:
-            yield part
+        yield from self.parts
         if self.fail:
             raise RuntimeError("failed half-way")
 

@@ -199,9 +199,8 @@ def test_socket_usable_after_engine_timeout_interrupts_wait(ctx):
     a = ctx.socket(ezmq.PAIR)
     b = ctx.socket(ezmq.PAIR)
     b.connect(bind_tcp(a))
-    with pytest.raises(Timeout):
-        with Timeout(0.1):
-            a.recv()
+    with pytest.raises(Timeout), Timeout(0.1):
+        a.recv()
     assert a._watcher is None and a._readers == 0
     with Timeout(GUARD):
         waiter = spawn(a.recv)
