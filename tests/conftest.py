@@ -1,6 +1,10 @@
-"""Settings shared by every test module."""
+"""Settings and fixtures shared by every test module (helpers live in ``support``)."""
 
 import signal
+
+import pytest
+
+from support.targets import CountingServer
 
 # A shell starts background jobs with SIGINT ignored, and a Python process
 # that starts with SIGINT ignored keeps ignoring it, as do the processes it
@@ -9,3 +13,11 @@ import signal
 # the handler of a process started from a terminal.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture
+def counting_target():
+    """A stdlib HTTP server in a thread; ``.count`` is the requests it received, ``.url`` its URL."""
+    server = CountingServer()
+    yield server
+    server.close()

@@ -10,7 +10,6 @@ import time
 from http.cookiejar import CookieJar
 
 import pytest
-from http_target import TEXT, start_proxy, start_server
 
 from locust import events
 from locust.clients import (
@@ -31,6 +30,7 @@ from locust.engine import Timeout as EngineTimeout
 from locust.engine import joinall, sleep, spawn
 from locust.exception import CatchResponseError, InterruptTaskSet, ResponseError
 from locust.response import HTTPError
+from support.http_target import TEXT, start_proxy, start_server
 
 # -- fixtures -----------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from locust.engine import sleep, spawn
 from locust.engine import zmq as ezmq
 from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_STOPPED, weight_split
 from locust.stats import RequestStats
+from support import wait_until
 
 INTERVAL = 0.1
 
@@ -35,12 +36,6 @@ class Light(Locust):
     weight = 1
 
 
-def wait_until(condition, timeout=5.0):
-    for _ in range(int(timeout / 0.01)):
-        if condition():
-            return True
-        sleep(0.01)
-    return condition()
 
 
 class FakeSlave:

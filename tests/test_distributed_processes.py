@@ -11,16 +11,16 @@ import random
 import re
 import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
 
 import pytest
 import zmq
-from test_main import CountingServer, csv_total
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from support import free_port, free_port_pair
+from support.locust_process import LocustProcess, csv_total
+
 BEAT = "0.2"
 
 LOCUSTFILE = '''
@@ -68,66 +68,8 @@ events.quitting += on_quitting
 
 
 @pytest.fixture
-def target():
-    server = CountingServer()
-    yield server
-    server.close()
-
-
-def free_port_pair():
-    """A port P such that P and P+1 are free now."""
-    for _ in range(100):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-            if port >= 65535:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-            return port
-    raise RuntimeError("no free pair of ports")
-
-
-class Proc:
-    """A ``python -m locust`` subprocess whose output goes to files."""
-
-    def __init__(self, args, cwd, name, env=None):
-        self.out_path = cwd / (name + ".out")
-        self.err_path = cwd / (name + ".err")
-        full_env = dict(os.environ)
-        full_env["PYTHONPATH"] = ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
-        full_env.update(env or {})
-        with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
-            self.popen = subprocess.Popen([sys.executable, "-m", "locust"] + args, cwd=str(cwd),
-                                          stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                          env=full_env)
-
-    @property
-    def log(self):
-        return self.err_path.read_text()
-
-    @property
-    def out(self):
-        return self.out_path.read_text()
-
-    def wait_log(self, pattern, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if re.search(pattern, self.log):
-                return
-            time.sleep(0.05)
-        raise AssertionError("%r not in the log:\n%s" % (pattern, self.log))
-
-    def wait(self, timeout=30):
-        return self.popen.wait(timeout=timeout)
-
-    def kill(self):
-        if self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait()
+def target(counting_target):
+    return counting_target
 
 
 @pytest.fixture
@@ -145,7 +87,7 @@ def locustfile(tmp_path):
 
 
 def master(procs, tmp_path, port, args, env=None):
-    proc = Proc(["-f", "locustfile.py", "--master", "--master-bind-host", "127.0.0.1",
+    proc = LocustProcess(["-f", "locustfile.py", "--master", "--master-bind-host", "127.0.0.1",
                  "--master-bind-port", str(port), "--heartbeat-interval", BEAT] + args,
                 tmp_path, "master", env)
     procs.append(proc)
@@ -153,7 +95,7 @@ def master(procs, tmp_path, port, args, env=None):
 
 
 def slave(procs, tmp_path, port, name, args=()):
-    proc = Proc(["-f", "locustfile.py", "--slave", "--master-port", str(port),
+    proc = LocustProcess(["-f", "locustfile.py", "--slave", "--master-port", str(port),
                  "--heartbeat-interval", BEAT] + list(args), tmp_path, name)
     procs.append(proc)
     return proc
@@ -291,7 +233,7 @@ def test_malformed_frames_do_not_stop_the_master(procs, tmp_path, locustfile, ta
 
 
 def test_processes_runs_and_merges(procs, tmp_path, locustfile, target):
-    proc = Proc(["-f", "locustfile.py", "--processes", "2", "--headless", "-u", "4", "-r", "200",
+    proc = LocustProcess(["-f", "locustfile.py", "--processes", "2", "--headless", "-u", "4", "-r", "200",
                  "-t", "2s", "-H", target.url, "--csv", "run", "--only-summary"],
                 tmp_path, "processes")
     procs.append(proc)
@@ -321,9 +263,7 @@ def _poll(url, condition, timeout=15):
 
 def test_web_ui_of_a_master_drives_every_slave(procs, tmp_path, locustfile, target):
     port = free_port_pair()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        web_port = probe.getsockname()[1]
+    web_port = free_port(avoid=(port, port + 1))
     boss = master(procs, tmp_path, port, ["--web-host", "127.0.0.1", "-P", str(web_port),
                                           "-H", target.url])
     workers = [slave(procs, tmp_path, port, "slave%d" % i) for i in range(2)]
@@ -361,11 +301,8 @@ def _alive(pid):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_processes_children_die_with_a_killed_parent(procs, tmp_path, locustfile, target):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        web_port = probe.getsockname()[1]
-    parent = Proc(["-f", "locustfile.py", "--processes", "2", "--web-host", "127.0.0.1",
-                   "-P", str(web_port), "-H", target.url], tmp_path, "parent")
+    parent = LocustProcess(["-f", "locustfile.py", "--processes", "2", "--web-host", "127.0.0.1",
+                            "-P", str(free_port()), "-H", target.url], tmp_path, "parent")
     procs.append(parent)
     parent.wait_log(r"Currently 2 clients ready")
     pids = [int(p) for p in re.search(r"Started 2 slave processes: (\d+), (\d+)",

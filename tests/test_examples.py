@@ -2,7 +2,7 @@
 local target, and the number of requests Locust reports equals the number
 the target counted.
 
-Targets: a stdlib HTTP server in a thread (tests/test_main.py's
+Targets: a stdlib HTTP server in a thread (support.targets'
 CountingServer) for the quick start files, the bundled demo site
 (examples/demo_target.py) in a subprocess for the others, and the XML-RPC
 example's own server. The runs are independent and mostly wait, so they
@@ -19,7 +19,10 @@ import time
 import urllib.request
 
 import pytest
-from test_main import ROOT, CountingServer, csv_total, locust_env, start_locust
+
+from support import ROOT
+from support.locust_process import csv_total, locust_env, start_locust
+from support.targets import CountingServer
 
 EXAMPLES = os.path.join(ROOT, "examples")
 RUN = ["--no-web", "-c", "5", "-r", "100", "-t", "2s", "--only-summary"]

@@ -6,16 +6,11 @@ signal handlers and monkey patches the process), against a stdlib HTTP
 server in a thread that counts the requests it receives.
 """
 
-import csv
 import json
-import os
 import signal
 import subprocess
-import sys
 import textwrap
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -26,106 +21,7 @@ from locust.main import (
     parse_options,
     select_runner_class,
 )
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-# ------------------------------------------------------------------ helpers
-
-
-class _CountingHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
-    def _handle(self):
-        with self.server.lock:
-            self.server.count += 1
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        status = 500 if self.path.startswith("/fail") else 200
-        body = b"hello from the counting target"
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-
-class CountingServer(ThreadingHTTPServer):
-    """A stdlib HTTP server (not our engine) that counts every request it receives."""
-
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _CountingHandler)
-        self.count = 0
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self.serve_forever,
-                                       kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.server_address[1]
-
-    def handle_error(self, request, client_address):
-        # A generator stopped or killed mid-request resets its connections:
-        # expected in these tests, not worth a traceback on stderr.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-    def close(self):
-        self.shutdown()
-        self.server_close()
-
-
-@pytest.fixture
-def counting_target():
-    server = CountingServer()
-    yield server
-    server.close()
-
-
-def locust_env():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def run_locust(args, cwd, timeout=30):
-    """Run ``python -m locust ARGS``; returns the CompletedProcess (text)."""
-    return subprocess.run([sys.executable, "-m", "locust"] + list(args), cwd=str(cwd),
-                          env=locust_env(), capture_output=True, text=True, timeout=timeout)
-
-
-def start_locust(args, cwd):
-    """Start ``python -m locust ARGS`` in the background (pipes for both outputs)."""
-    return subprocess.Popen([sys.executable, "-m", "locust"] + list(args), cwd=str(cwd),
-                            env=locust_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-
-
-def csv_total(prefix):
-    """(requests, failures) of the Total row of PREFIX_requests.csv."""
-    with open(str(prefix) + "_requests.csv", newline="") as f:
-        for row in csv.DictReader(f):
-            if row["Name"] == "Total":
-                return int(row["# requests"]), int(row["# failures"])
-    raise AssertionError("no Total row")
-
-
-def assert_one_clean_line(result):
-    """Bad input: one line on stderr, no traceback."""
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-
+from support.locust_process import assert_one_clean_line, csv_total, run_locust, start_locust
 
 FAST_LOCUSTFILE = '''
 from locust import HttpLocust, Locust, TaskSet, task

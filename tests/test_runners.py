@@ -10,7 +10,6 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from http_target import start_server
 
 from locust import HttpLocust, Locust, StopLocust, TaskSet, events, task
 from locust.engine import sleep
@@ -26,6 +25,8 @@ from locust.runners import (
     weight_split,
 )
 from locust.stats import global_stats
+from support import wait_until
+from support.http_target import start_server
 
 
 def options(**kw):
@@ -92,13 +93,6 @@ def http_class(host, path="/ok", wait=(0, 20), **attrs):
     return type("HttpUser", (HttpLocust,), attrs)
 
 
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        sleep(0.01)
-    return True
 
 
 def total_logged():

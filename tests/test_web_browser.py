@@ -10,33 +10,18 @@ Screenshots of the running dashboard are saved to
 Skipped when /usr/bin/chromium or Playwright is missing.
 """
 
-import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-
-if not os.path.exists(CHROMIUM):
-    pytest.skip("no Chromium at %s (apt-get install -y chromium)" % CHROMIUM,
-                allow_module_level=True)
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from support import free_port
+from support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, expect, sync_playwright
+from support.locust_process import locust_env
 
 REQUESTS_CSV_HEADER = ('"Method","Name","# requests","# failures","Median response time",'
                        '"Average response time","Min response time","Max response time",'
@@ -62,51 +47,15 @@ class WebsiteUser(HttpLocust):
     max_wait = 60
 '''
 
-class TargetHandler(BaseHTTPRequestHandler):
-    """/ -> 200 with a small page; anything else -> 404."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        if self.path == "/":
-            body, status = b"<html><body>hello</body></html>", 200
-        else:
-            body, status = b"not here", 404
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
 
 @pytest.fixture
-def target():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), TargetHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d" % server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def locust_web(tmp_path, target):
+def locust_web(tmp_path, counting_target):
     """A Locust process with its web UI on a free port; yields its base URL."""
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(LOCUSTFILE)
     port = free_port()
-    args = ["-f", str(locustfile), "-H", target, "--web-host", "127.0.0.1", "-P", str(port)]
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    args = ["-f", str(locustfile), "-H", counting_target.url, "--web-host", "127.0.0.1", "-P", str(port)]
+    env = locust_env()
     base = "http://127.0.0.1:%d" % port
     with open(tmp_path / "locust.log", "w+") as log:
         proc = subprocess.Popen([sys.executable, "-m", "locust"] + args, cwd=str(tmp_path),

@@ -14,7 +14,6 @@ Skipped when /usr/bin/chromium or Playwright is missing.
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,11 +21,11 @@ import urllib.request
 
 import pytest
 
-# Importing test_web_browser skips this module too when Chromium or
+# Importing support.browser skips this module when Chromium or
 # Playwright is missing.
-from test_distributed_processes import free_port_pair
-from test_main import CountingServer, locust_env
-from test_web_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, expect, sync_playwright
+from support import free_port, free_port_pair
+from support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, expect, sync_playwright
+from support.locust_process import locust_env
 
 USERS = 4
 SLAVES = 2
@@ -53,21 +52,9 @@ class WebsiteUser(HttpLocust):
 
 
 @pytest.fixture
-def target():
-    """A stdlib HTTP server in a thread; ``server.count`` is requests received."""
-    server = CountingServer()
-    yield server
-    server.close()
-
-
-def free_port(avoid=()):
-    """A free port, none of ``avoid``."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in avoid:
-            return port
+def target(counting_target):
+    """A stdlib HTTP server in a thread; ``.count`` is requests received."""
+    return counting_target
 
 
 def get_json(url):

@@ -6,7 +6,6 @@ subprocess.
 """
 
 import logging
-import os
 import selectors
 import socket
 import subprocess
@@ -18,15 +17,7 @@ import greenlet
 import pytest
 
 from locust.engine import ConcurrentWaitError, Event, Greenlet, Queue, get_hub, sleep, spawn
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def run_child(code, timeout=20):
-    """Run ``code`` in a fresh interpreter with the project importable."""
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+from support import run_child
 
 
 def cancelled_in_heap(hub):

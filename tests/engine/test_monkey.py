@@ -1,12 +1,13 @@
 """locust.engine.monkey: patch_all makes stdlib clients cooperative.
 
 Monkey patching is process-global, so every scenario runs in a fresh
-interpreter (servers.run_child) and reports back on stdout.
+interpreter (support.run_child) and reports back on stdout.
 """
 
 import json
 
-from servers import XMLRPC_SERVER, run_child, server_process
+from support import run_child
+from support.servers import XMLRPC_SERVER, server_process
 
 
 def child_json(code, *args):

@@ -11,9 +11,9 @@ import threading
 import time
 
 import pytest
-from servers import echo_server_process, raise_fd_limit, serve_in_thread
 
 from locust.engine import Event, get_hub, joinall, net, sleep, spawn
+from support.servers import echo_server_process, raise_fd_limit, serve_in_thread
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ child's clock readings are comparable), and the child prints when its
 handler or ``except`` clause ran.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from support import child_env
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -34,8 +33,7 @@ def run_and_signal(body, signum):
     """Start a child running ``body``, signal it once ready; returns (send time, stdout lines, rc)."""
     code = "import sys, time\nfrom locust.engine import Event, get_hub, sleep, spawn\n"
     code += textwrap.dedent(body)
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    child = subprocess.Popen([sys.executable, "-c", code], env=env, text=True,
+    child = subprocess.Popen([sys.executable, "-c", code], env=child_env(), text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         line = child.stdout.readline()

@@ -14,11 +14,11 @@ import time
 
 import pytest
 import trustme
-from servers import serve_in_thread
 
 from locust.engine import joinall, net, sleep, spawn
 from locust.engine import tls as tls_module
 from locust.engine.tls import SSLSocket, create_default_context, wrap_context
+from support.servers import serve_in_thread
 
 MB = 1024 * 1024
 

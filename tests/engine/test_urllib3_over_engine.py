@@ -13,13 +13,13 @@ import time
 import pytest
 import trustme
 import urllib3
-from servers import serve_in_thread
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
 from locust.engine import LifoQueue, joinall, net, spawn
+from support.servers import serve_in_thread
 
 
 class _EngineConnectionMixin:

@@ -3,17 +3,12 @@
 - :func:`echo_server_process`: a ``selectors`` echo server in a subprocess
   (1,000 threads would be too heavy for a thread-per-connection server);
 - :func:`serve_in_thread`: runs any ``socketserver`` server in a thread;
-- :func:`run_child`: runs test code in a fresh interpreter (monkey patching).
 """
 
 import contextlib
-import os
 import subprocess
 import sys
-import textwrap
 import threading
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 ECHO_SERVER = r'''
 import resource, selectors, socket, sys
@@ -105,12 +100,6 @@ def serve_in_thread(server):
         server.server_close()
         thread.join(5)
 
-
-def run_child(code, timeout=60, args=()):
-    """Run ``code`` in a fresh interpreter with the project importable."""
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.path.dirname(__file__))
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def raise_fd_limit(want=8192):

@@ -1,0 +1,100 @@
+"""What the tests share: paths, processes, ports, waiting, targets, the browser.
+
+The one copy of each helper; no test module imports another.  Servers that
+tests run against are *not* built on the engine (stdlib servers in a thread
+or a subprocess), so the engine is never tested only against itself:
+
+- :mod:`support.targets`: :class:`CountingServer`, a stdlib HTTP server that
+  counts what it receives (the "target saw N requests" side of every exact
+  count);
+- :mod:`support.http_target`: a stdlib HTTP(S) server and proxy with many
+  routes, for the HTTP client's tests;
+- :mod:`support.servers`: an echo server process, ``serve_in_thread``, an
+  XML-RPC server process, for the engine's socket tests;
+- :mod:`support.locust_process`: ``python -m locust`` as a subprocess;
+- :mod:`support.browser`: Chromium + Playwright settings for the dashboard tests.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+#: The project's root directory (where ``locust/`` is).
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+#: This directory's parent (``tests/``): put on a child's path so it can import ``support``.
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+__all__ = ["ROOT", "TESTS", "child_env", "run_child", "wait_until", "free_port", "free_port_pair"]
+
+
+def child_env(**extra):
+    """The environment of a child process: this one, the project and ``tests/`` importable."""
+    env = dict(os.environ)
+    paths = [ROOT, TESTS] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def run_child(code, timeout=60, args=()):
+    """Run ``code`` in a fresh interpreter with the project importable.
+
+    For what touches process-global state (signals, monkey patching, fork).
+    Returns the CompletedProcess (text output).
+    """
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], env=child_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def wait_until(predicate, timeout=10.0, interval=0.01, sleep=None):
+    """Poll ``predicate`` until it is true or ``timeout`` seconds passed; returns its last value.
+
+    ``sleep`` defaults to the engine's (so greenlets of the test process run
+    meanwhile); pass ``time.sleep`` where no hub may be created.  The timeout
+    is a bound for a broken case, never a measurement: keep it generous.
+    """
+    if sleep is None:
+        from locust.engine import sleep
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        sleep(interval)
+
+
+def free_port(avoid=()):
+    """A TCP port on 127.0.0.1 that is free now and not in ``avoid``.
+
+    The kernel picks it (bind to port 0), so it works with thousands of
+    ports in use; it may be taken again before the caller binds it, which
+    the callers' retries or the rarity of that race make acceptable.
+    """
+    for _ in range(1000):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in avoid:
+            return port
+    raise RuntimeError("no free port")
+
+
+def free_port_pair():
+    """A port P such that P and P+1 are both free now (a master binds both)."""
+    for _ in range(1000):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free pair of ports")
