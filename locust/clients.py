@@ -51,7 +51,9 @@ from urllib3.exceptions import HTTPError as _U3HTTPError
 from urllib3.util.timeout import Timeout as _U3Timeout
 
 from . import __version__, events
-from ._http import (
+from ._http.catch_response import ResponseContextManager
+from ._http.pool import NO_RETRIES, NO_TIMEOUT, Pools
+from ._http.request import (
     CaseInsensitiveDict,
     CookieRequest,
     CookieResponse,
@@ -64,9 +66,7 @@ from ._http import (
     parse_target,
     redirect_request,
 )
-from ._pool import NO_RETRIES, NO_TIMEOUT, Pools
-from .catch_response import ResponseContextManager
-from .response import (
+from ._http.response import (
     REDIRECT_STATI,
     ChunkedEncodingError,
     ConnectionError,

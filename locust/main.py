@@ -228,9 +228,11 @@ def select_runner_class(options):
     if options.master and options.slave:
         raise CommandLineError("--master and --slave cannot be used together", 2)
     if options.master:
-        return runners.MasterLocustRunner
+        from .master import MasterLocustRunner
+        return MasterLocustRunner
     if options.slave:
-        return runners.SlaveLocustRunner
+        from .slave import SlaveLocustRunner
+        return SlaveLocustRunner
     return LocalLocustRunner
 
 

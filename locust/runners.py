@@ -591,9 +591,13 @@ class LocalLocustRunner(LocustRunner):
 
 
 def __getattr__(name):
-    # PEP 562: the distributed runners live in locust.distributed (so this
-    # module stays small) but keep the original's names here, loaded on use.
-    if name in ("MasterLocustRunner", "SlaveLocustRunner"):
-        from . import distributed
-        return getattr(distributed, name)
+    # PEP 562: the distributed runners live in their own modules (locust.master,
+    # locust.slave) but keep the original's names here, loaded on first use so
+    # that a local run never imports ZeroMQ.
+    if name == "MasterLocustRunner":
+        from .master import MasterLocustRunner
+        return MasterLocustRunner
+    if name == "SlaveLocustRunner":
+        from .slave import SlaveLocustRunner
+        return SlaveLocustRunner
     raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -3,7 +3,7 @@
 A slave is a :class:`locust.runners.LocustRunner` (the same machinery that
 hatches, changes and stops users in one process) that takes its orders
 from a master over ZeroMQ (wire and ports: :mod:`locust.rpc`; the master
-and how it splits: :mod:`locust.distributed`). It runs exactly the
+and how it splits: :mod:`locust.master`). It runs exactly the
 per-class counts of the last hatch message, reports the delta of its
 statistics every :data:`locust.rpc.REPORT_INTERVAL` seconds and a final
 report when it stops or quits, and sends exceptions as they happen.

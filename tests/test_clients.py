@@ -12,6 +12,7 @@ from http.cookiejar import CookieJar
 import pytest
 
 from locust import events
+from locust._http.exceptions import HTTPError
 from locust.clients import (
     ConnectionError,
     HttpSession,
@@ -29,7 +30,6 @@ from locust.clients import (
 from locust.engine import Timeout as EngineTimeout
 from locust.engine import joinall, sleep, spawn
 from locust.exception import CatchResponseError, InterruptTaskSet, ResponseError
-from locust.response import HTTPError
 from support.http_target import TEXT, start_proxy, start_server
 
 # -- fixtures -----------------------------------------------------------------
@@ -705,7 +705,7 @@ def test_json_links_and_misc(client):
 
 
 def test_fast_head_parser_agrees_with_http_client():
-    from locust._pool import read_head
+    from locust._http.pool import read_head
     raw = (b"Content-Type: text/plain\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
            b"X-Folded: one\r\n  two\r\nX-Empty:\r\nX-Spaces:   padded  \r\n\r\nBODY")
     fast = read_head(io.BytesIO(raw))

@@ -1,4 +1,4 @@
-"""Distributed runs: the master that drives slaves (the slave is in locust.slave).
+"""The master of a distributed run: drives slaves (the slave is in locust.slave).
 
 The master (:class:`MasterLocustRunner`) runs no users. It binds two ZeroMQ
 ROUTER sockets (see :mod:`locust.rpc` for the wire), splits every hatch
@@ -55,9 +55,8 @@ from .runners import (
     LocustRunner,
     weight_split,
 )
-from .slave import SlaveLocustRunner
 
-__all__ = ["MasterLocustRunner", "SlaveLocustRunner", "SlaveNode", "split_over_slaves"]
+__all__ = ["MasterLocustRunner", "SlaveNode", "split_over_slaves"]
 
 logger = logging.getLogger("locust.runners")
 

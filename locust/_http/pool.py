@@ -48,8 +48,8 @@ from urllib3.util.timeout import _DEFAULT_TIMEOUT
 from urllib3.util.timeout import Timeout as U3Timeout
 from urllib3.util.url import parse_url
 
-from .engine import LifoQueue, net
-from .response import InvalidSchema, InvalidURL
+from ..engine import LifoQueue, net
+from .exceptions import InvalidSchema, InvalidURL
 
 __all__ = ["Pools", "EngineHTTPConnectionPool", "EngineHTTPSConnectionPool", "ssl_context",
            "read_head", "NO_RETRIES", "NO_TIMEOUT", "POOL_MAXSIZE"]

@@ -1,7 +1,7 @@
 """``catch_response=True``: a Response whose ``with`` block decides how it is reported."""
 
-from . import events
-from .exception import CatchResponseError, ResponseError
+from .. import events
+from ..exception import CatchResponseError, ResponseError
 from .response import Response
 
 __all__ = ["ResponseContextManager"]

@@ -14,7 +14,7 @@
 import base64
 import json as _json
 import os
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from http.cookiejar import Cookie
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
@@ -28,7 +28,7 @@ from urllib3.exceptions import SSLError as _U3SSLError
 from urllib3.fields import RequestField
 from urllib3.filepost import encode_multipart_formdata
 
-from .response import (
+from .exceptions import (
     ConnectionError,
     ConnectTimeout,
     ContentDecodingError,
@@ -36,12 +36,13 @@ from .response import (
     InvalidSchema,
     InvalidURL,
     MissingSchema,
-    PreparedRequest,
     ProxyError,
     ReadTimeout,
     RequestException,
     SSLError,
 )
+from .response import PreparedRequest
+from .structures import CaseInsensitiveDict
 
 __all__ = ["Target", "parse_target", "map_error", "redirect_request", "CaseInsensitiveDict",
            "merge_headers", "basic_auth_header", "CookieRequest", "CookieResponse",
@@ -169,74 +170,6 @@ def redirect_request(response, location, prep, target):
 # ---------------------------------------------------------------------------
 # Headers
 # ---------------------------------------------------------------------------
-
-class CaseInsensitiveDict(MutableMapping):
-    """A dict whose keys compare case-insensitively and keep their spelling.
-
-    Used for ``HttpSession.headers``. It remembers a version number bumped on
-    every change, so the session flattens it into a plain dict once per
-    change rather than once per request.
-    """
-
-    __slots__ = ("_store", "_version", "_flat")
-
-    def __init__(self, data=None, **kwargs):
-        self._store = {}
-        self._version = 0
-        self._flat = None
-        self.update(data or {}, **kwargs)
-
-    def __setitem__(self, key, value):
-        self._store[key.lower()] = (key, value)
-        self._version += 1
-
-    def __getitem__(self, key):
-        return self._store[key.lower()][1]
-
-    def __delitem__(self, key):
-        del self._store[key.lower()]
-        self._version += 1
-
-    def __iter__(self):
-        return (key for key, _ in self._store.values())
-
-    def __len__(self):
-        return len(self._store)
-
-    def __contains__(self, key):
-        return isinstance(key, str) and key.lower() in self._store
-
-    def lower_items(self):
-        """(lower-case key, value) pairs."""
-        return ((lower, kv[1]) for lower, kv in self._store.items())
-
-    def flat(self):
-        """(plain dict without None values, {lower-case key: key}); cached per version."""
-        flat = self._flat
-        if flat is None or flat[0] != self._version:
-            plain = {}
-            lower = {}
-            for low, (key, value) in self._store.items():
-                if value is not None:
-                    plain[key] = value
-                    lower[low] = key
-            flat = self._flat = (self._version, plain, lower)
-        return flat[1], flat[2]
-
-    def copy(self):
-        """A new CaseInsensitiveDict with the same items."""
-        return CaseInsensitiveDict(self._store.values())
-
-    def __eq__(self, other):
-        if isinstance(other, Mapping):
-            other = CaseInsensitiveDict(other)
-        else:
-            return NotImplemented
-        return dict(self.lower_items()) == dict(other.lower_items())
-
-    def __repr__(self):
-        return str(dict(self.items()))
-
 
 def merge_headers(plain, lower, extra):
     """``plain`` (a dict) with ``extra`` merged over it case-insensitively.

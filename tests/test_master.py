@@ -1,5 +1,5 @@
 """The master runner in this process against fake slaves made of engine
-ZeroMQ sockets (locust/distributed.py): registration, exact splits, hatch
+ZeroMQ sockets (locust/master.py): registration, exact splits, hatch
 completion, reports, stop, the request cap, missing slaves, bad frames.
 
 Real slave processes are in test_distributed_processes.py.
@@ -12,9 +12,9 @@ import pytest
 
 from locust import events, rpc
 from locust.core import Locust, TaskSet
-from locust.distributed import MasterLocustRunner, split_over_slaves
 from locust.engine import sleep, spawn
 from locust.engine import zmq as ezmq
+from locust.master import MasterLocustRunner, split_over_slaves
 from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_STOPPED, weight_split
 from locust.stats import RequestStats
 from support import wait_until
