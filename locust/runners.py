@@ -23,12 +23,21 @@ after its current request has been logged, and at the latest after
 callback that finds the user idle, synchronously (``greenlet.throw``), so
 a user judged idle cannot wake up and start a request before it dies; a
 user that woke before that callback ran is on the wire and ends after that
-one request. So a removed user makes at most one more request, and every
-request the target received is in the statistics (unless a
-``catch_response`` block waits on something else before it decides). The
-request listener has to run after the statistics' listener and after the
-locustfile's listeners; it does, because it is added when the runner is
-created, after both were imported.
+one request. So a removed user makes at most one more request. A request
+still on the wire when the grace is over is cut (:class:`RequestInterrupted`
+thrown in) and counted as a failure, "request interrupted by stop after N
+s": the HTTP client reports it as it unwinds, and the runner reports it for
+a client that does not. So every request the target may have received is
+counted exactly once. The request listener has to run after the
+statistics' listener and after the locustfile's listeners; it does, because
+it is added when the runner is created, after both were imported.
+
+**Large counts.** The start order is produced lazily
+(:func:`iter_hatch_order`), a count above :data:`MAX_USERS_PER_PROCESS` is
+refused (:class:`UserCountError`), and the loops that start or remove users
+let the hub run every :data:`BATCH` users (hatching) or
+:data:`RETIRE_PASS_BUDGET` seconds (removing): signals, heartbeats and the
+dashboard are served whatever the count.
 
 Hooks for subclasses: :func:`weight_split` / :meth:`LocustRunner.split_users`
 (a master splits a count over slaves with ``weight_split(n, [1] * slaves)``),
@@ -43,18 +52,20 @@ import hashlib
 import logging
 import re
 import traceback
+from collections import deque
 from fractions import Fraction
 
 from greenlet import getcurrent
 
 from . import events
-from .engine import Event, GreenletExit, get_hub, joinall, sleep, spawn, spawn_later
+from .engine import Event, GreenletExit, get_hub, joinall, killall, sleep, spawn, spawn_later
 from .exception import StopLocust
 from .stats import global_stats
 
 __all__ = [
     "STATE_INIT", "STATE_HATCHING", "STATE_RUNNING", "STATE_STOPPED", "STATE_MISSING",
-    "locust_runner", "weight_split", "hatch_order", "parse_timespan",
+    "MAX_USERS_PER_PROCESS", "UserCountError", "RequestInterrupted",
+    "locust_runner", "weight_split", "hatch_order", "iter_hatch_order", "parse_timespan",
     "LocustRunner", "LocalLocustRunner",
 ]
 
@@ -72,6 +83,30 @@ locust_runner = None
 
 #: How often (s) retired users still waiting on a socket are looked at again.
 RETIRE_POLL_INTERVAL = 0.1
+#: Seconds one pass of the hub may spend removing users (see _retire_pass).
+RETIRE_PASS_BUDGET = 0.005
+#: The most users one process runs (a local runner, each slave; a master
+#: runs this many per slave). A user costs 12-16 KB (README, "Benchmarks"),
+#: so a million take 15 GB: a larger count is a typing error or a request
+#: from anyone who can reach the dashboard, and would only exhaust memory.
+MAX_USERS_PER_PROCESS = 1_000_000
+#: Users started (or removed) in a row before the hatching greenlet, or the
+#: hub's removal pass, lets the rest of the process run: even a million
+#: users at once never keep signals, heartbeats or the dashboard waiting
+#: for more than a few milliseconds.
+BATCH = 64
+
+
+class UserCountError(ValueError):
+    """A number of users above what the runner could ever run (see
+    :data:`MAX_USERS_PER_PROCESS`); ``str()`` says why, in one line."""
+
+
+class RequestInterrupted(GreenletExit):
+    """Thrown into a user whose request was still on the wire when its stop
+    grace ran out. The HTTP client reports that request as a failure with
+    this error; for other clients the runner reports it (see
+    :meth:`LocustRunner._retire_pass`): the target may have received it."""
 
 
 # ------------------------------------------------------------ pure helpers
@@ -112,23 +147,30 @@ def weight_split(count, weights):
     return parts
 
 
-def hatch_order(counts):
-    """The order to start users in: indexes interleaved by their counts.
+def iter_hatch_order(counts):
+    """The order to start users in, one index at a time: interleaved by counts.
 
-    ``hatch_order([2, 1])`` is ``[0, 1, 0]``: at every step the index that
-    is furthest behind its share goes next (ties to the lower index), so a
-    hatch stopped half-way has the classes mixed in proportion.
+    At every step the index that is furthest behind its share goes next
+    (ties to the lower index), so a hatch stopped half-way has the classes
+    mixed in proportion. Lazy: a user's class is chosen when its time comes,
+    so a count of millions costs nothing up front (O(classes) per user).
     """
+    counts = list(counts)
     total = sum(counts)
     done = [0] * len(counts)
-    order = []
+    live = [i for i, n in enumerate(counts) if n > 0]
     for step in range(1, total + 1):
         # Deficit of i after `step` users, scaled by total to stay in ints.
-        best = max((i for i in range(len(counts)) if done[i] < counts[i]),
-                   key=lambda i: (counts[i] * step - done[i] * total, -i))
+        best = max(live, key=lambda i: (counts[i] * step - done[i] * total, -i))
         done[best] += 1
-        order.append(best)
-    return order
+        if done[best] == counts[best]:
+            live.remove(best)
+        yield best
+
+
+def hatch_order(counts):
+    """:func:`iter_hatch_order` as a list: ``hatch_order([2, 1])`` is ``[0, 1, 0]``."""
+    return list(iter_hatch_order(counts))
 
 
 _TIMESPAN = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -152,6 +194,18 @@ def parse_timespan(text):
     if seconds <= 0:
         raise ValueError("invalid time span %r: it must be more than 0 seconds" % (text,))
     return seconds
+
+
+def _import_clients(classes):
+    """Import the HTTP client now if a class needs it.
+
+    The first HttpLocust would otherwise import it (urllib3 and ours:
+    0.22 s on an idle machine, over a second under load) inside the running
+    hub, stalling heartbeats long enough for a slave to be marked missing.
+    """
+    from .core import HttpLocust
+    if any(isinstance(cls, type) and issubclass(cls, HttpLocust) for cls in classes):
+        from . import clients  # noqa: F401 - imported for its cost, now
 
 
 def _exception_key(msg, formatted_tb):
@@ -195,6 +249,9 @@ class LocustRunner:
         self.num_requests = getattr(options, "num_requests", None)
         self.run_time = getattr(options, "run_time", None)
         self.reset_stats = bool(getattr(options, "reset_stats", False))
+        stop_timeout = getattr(options, "stop_timeout", None)
+        if stop_timeout is not None:
+            self.stop_grace = float(stop_timeout)
         self.stats = global_stats if stats is None else stats
         #: key -> {"count", "msg", "traceback", "nodes": set of node ids}
         self.exceptions = {}
@@ -208,7 +265,12 @@ class LocustRunner:
                 cls.host = self.host
 
         self._users = {}        # live user greenlet -> its Locust class
-        self._retiring = {}     # user greenlet -> hard-kill deadline (hub clock)
+        self._retiring = {}     # user greenlet -> (hard-kill deadline (hub clock), grace)
+        self._retire_queue = deque()  # retiring users to look at in this round
+        self._retire_later = []       # ... on the wire: looked at again next round
+        self._retire_scheduled = False
+        self._cut = None        # the user being killed on the wire, and whether
+        self._cut_reported = False  # its request was reported meanwhile
         self._retire_timer = None
         self._expired = set()   # users retired by their class's stop_timeout
         self._run_timer = None
@@ -219,8 +281,23 @@ class LocustRunner:
         events.request_success += self._on_request
         events.request_failure += self._on_request
         events.locust_error += self._on_locust_error
+        _import_clients(self.locust_classes)
 
     # -- counting ---------------------------------------------------------
+
+    @property
+    def max_users(self):
+        """The most users this runner can run (:data:`MAX_USERS_PER_PROCESS`)."""
+        return MAX_USERS_PER_PROCESS
+
+    def check_user_count(self, count):
+        """Raise :class:`UserCountError` if ``count`` is above :attr:`max_users`."""
+        limit = self.max_users
+        if count > limit:
+            shown = "%d" % count if count < 10 ** 15 else "%.3g" % count
+            raise UserCountError(
+                "cannot run %s users: at most %d per process (%d in all here); "
+                "use more processes or slaves" % (shown, MAX_USERS_PER_PROCESS, limit))
 
     @property
     def user_count(self):
@@ -288,6 +365,13 @@ class LocustRunner:
         """Wait until the test has stopped (at most ``timeout`` s); True if it has."""
         return self._stopped.wait(timeout)
 
+    def run_notes(self):
+        """What the final summary must say besides the statistics:
+        ``[(one-line text, lost)]``, ``lost`` when the statistics miss
+        requests that were made (the run then exits 1). None here; a master
+        names its slaves that went missing."""
+        return []
+
     # -- hatching -----------------------------------------------------------
 
     def start_hatching(self, locust_count=None, hatch_rate=None, wait=False):
@@ -298,7 +382,8 @@ class LocustRunner:
         request it may have on the wire. ``hatch_complete`` fires once when
         the count is reached. With ``wait`` return only then.
 
-        Raises ValueError for a negative count or a hatch rate <= 0.
+        Raises ValueError for a negative count or a hatch rate <= 0, and
+        UserCountError (a ValueError) for more than :attr:`max_users`.
         """
         if locust_count is None:
             locust_count = self.num_clients
@@ -308,6 +393,7 @@ class LocustRunner:
             raise ValueError("the number of users must not be negative (got %r)" % locust_count)
         if not hatch_rate or hatch_rate <= 0:
             raise ValueError("the hatch rate must be more than 0 (got %r)" % hatch_rate)
+        self.check_user_count(locust_count)
         target = self.split_users(locust_count)  # may raise: before any change
         self.num_clients = locust_count
         self.hatch_rate = hatch_rate
@@ -323,27 +409,30 @@ class LocustRunner:
             self._remove_users(surplus)
         deficit = [max(0, n - current.get(cls, 0)) for cls, n in target.items()]
         classes = list(target)
-        order = [classes[i] for i in hatch_order(deficit)]
-        if order:
+        if sum(deficit):
             logger.info("Hatching and swarming %d users at the rate %g users/s...",
-                        len(order), hatch_rate)
+                        sum(deficit), hatch_rate)
         self._hatch_generation += 1
-        self.greenlet = spawn(self._hatch, order, hatch_rate, self._hatch_generation)
+        self.greenlet = spawn(self._hatch, classes, deficit, hatch_rate, self._hatch_generation)
         if wait:
             self.greenlet.join()
 
-    def _hatch(self, order, rate, generation):
+    def _hatch(self, classes, deficit, rate, generation):
         hub = get_hub()
         start = hub.clock()
-        for i, cls in enumerate(order):
+        started = 0
+        for i, index in enumerate(iter_hatch_order(deficit)):
             # Deadlines from the start, not sleeps after each spawn, so the
             # rate does not drift by the time spawning itself takes.
             delay = start + i / rate - hub.clock()
             if delay > 0:
                 sleep(delay)
+            elif i % BATCH == BATCH - 1:
+                sleep(0)  # behind schedule (a high rate): let the rest run
             if generation != self._hatch_generation or self.state != STATE_HATCHING:
                 return
-            self._spawn_user(cls)
+            self._spawn_user(classes[index])
+            started += 1
         if generation != self._hatch_generation or self.state != STATE_HATCHING:
             return
         self.greenlet = None
@@ -351,7 +440,7 @@ class LocustRunner:
         logger.info("All locusts hatched: %s", ", ".join(
             "%s: %d" % (cls.__name__, n) for cls, n in counts.items()))
         self.hatching_complete(self.user_count)
-        if order and not self._users:
+        if started and not self._users:
             # They all ended on their own while hatching (e.g. each failed
             # to start): nothing will ever end the test otherwise.
             self._all_users_ended()
@@ -428,39 +517,111 @@ class LocustRunner:
     def _retire(self, glets, grace=None):
         """Mark users to be removed; the hub kills them as soon as it is safe."""
         hub = get_hub()
-        deadline = hub.clock() + (self.stop_grace if grace is None else grace)
+        grace = self.stop_grace if grace is None else grace
+        deadline = hub.clock() + grace
+        queue = self._retire_queue
         for glet in glets:
-            if not glet.dead:
-                old = self._retiring.get(glet)
-                self._retiring[glet] = deadline if old is None else min(old, deadline)
+            if glet.dead:
+                continue
+            old = self._retiring.get(glet)
+            if old is None:
+                queue.append(glet)
+            elif old[0] <= deadline:
+                continue
+            self._retiring[glet] = (deadline, grace)
         if self._retiring:
-            hub.run_callback(self._retire_pass)
+            # A shorter grace may concern users that wait for the next round.
+            queue.extend(self._retire_later)
+            self._retire_later = []
+            self._schedule_retire_pass()
 
-    def _retire_pass(self):
-        # Runs in the hub, so a throw here is synchronous: the user is dead
-        # before any other greenlet runs (see the module docstring).
+    def _schedule_retire_pass(self, delay=0.0):
         hub = get_hub()
         if self._retire_timer is not None:
             self._retire_timer.cancel()
             self._retire_timer = None
+        if delay:
+            self._retire_timer = hub.call_later(delay, self._retire_pass)
+        elif not self._retire_scheduled:
+            self._retire_scheduled = True
+            hub.run_callback(self._retire_pass)
+
+    def _retire_pass(self):
+        # Runs in the hub, so a throw here is synchronous: the user is dead
+        # before any other greenlet runs (see the module docstring), and the
+        # set of users on the wire, taken once at the start, stays exact for
+        # the whole pass. A pass kills for at most RETIRE_PASS_BUDGET seconds
+        # (or as long as finding the users on the wire took, which grows
+        # with the sockets open): a million users are removed over many
+        # passes, and the process keeps serving in between.
+        hub = get_hub()
+        self._retire_scheduled = False
+        if self._retire_timer is not None:
+            self._retire_timer.cancel()
+            self._retire_timer = None
+        clock = hub.clock
+        started = clock()
         busy = hub.io_waiters()
-        now = hub.clock()
-        for glet, deadline in list(self._retiring.items()):
+        now = clock()
+        budget = max(RETIRE_PASS_BUDGET, now - started)
+        queue, later = self._retire_queue, self._retire_later
+        while queue:
+            glet = queue.popleft()
+            entry = self._retiring.get(glet)
+            if entry is None:
+                continue
             if glet.dead:
                 self._retiring.pop(glet, None)
-            elif glet not in busy or now >= deadline:
+                continue
+            if glet not in busy:
                 _kill_now(glet)
-        if self._retiring:
-            self._retire_timer = hub.call_later(RETIRE_POLL_INTERVAL, self._retire_pass)
+            elif now >= entry[0]:
+                self._interrupt(glet, entry[1])
+            if not glet.dead:
+                later.append(glet)  # on the wire (or it survived): next round
+            if clock() - now > budget:
+                break
+        if queue:
+            self._schedule_retire_pass()
+        elif later:
+            queue.extend(later)
+            self._retire_later = []
+            self._schedule_retire_pass(RETIRE_POLL_INTERVAL)
+
+    def _interrupt(self, glet, grace):
+        """Kill a user whose request is still on the wire after ``grace`` s.
+
+        The target may have received that request, so it is counted, as a
+        failure with its own error: the HTTP client reports it as the
+        RequestInterrupted unwinds it; a client that does not is covered
+        here (the request's name unknown: the user's class, method
+        "STOPPED").
+        """
+        exc = RequestInterrupted("request interrupted by stop after %g s" % grace)
+        self._cut, self._cut_reported = glet, False
+        cls = self._users.get(glet)
+        try:
+            _kill_now(glet, exc)
+        finally:
+            self._cut = None
+        if not self._cut_reported:
+            events.request_failure.fire(
+                request_type="STOPPED", name=getattr(cls, "__name__", "user"),
+                response_time=grace * 1000.0, exception=exc)
 
     def _on_request(self, **_kwargs):
         # Listener of request_success and request_failure, after the stats'.
         if not self._cap_handled and self.stats.max_requests is not None:
             self.check_request_cap()
-        if self._retiring and getcurrent() in self._retiring:
-            # The request this user was finishing is logged: end it before
-            # it can start another one.
-            raise GreenletExit()
+        if self._retiring:
+            current = getcurrent()
+            if current is self._cut:
+                # The client reported the request that a stop cut short.
+                self._cut_reported = True
+            elif current in self._retiring:
+                # The request this user was finishing is logged: end it
+                # before it can start another one.
+                raise GreenletExit()
 
     # -- request cap and run time ---------------------------------------------
 
@@ -523,10 +684,10 @@ class LocustRunner:
         if users:
             self._retire(users, grace)
             limit = (self.stop_grace if grace is None else grace) + 2 * RETIRE_POLL_INTERVAL
-            joinall(users, timeout=limit + 1.0)
+            survivors = _join_while_dying(users, limit + 1.0)
+            if survivors:
+                killall(survivors, block=True, timeout=1.0)
             for glet in users:
-                if not glet.dead:
-                    glet.kill(block=True, timeout=1.0)
                 # join() returns as soon as a user is dead; its link may not
                 # have run yet: forget it here, so the count is right at once.
                 if glet.dead:
@@ -567,12 +728,26 @@ class LocustRunner:
         row["nodes"].add(node_id)
 
 
-def _kill_now(glet):
+def _join_while_dying(glets, timeout):
+    """Wait ``timeout`` s for ``glets`` to end, and longer while they keep
+    ending (a million users take more than a grace period to remove);
+    returns those still alive."""
+    left = len(glets)
+    while True:
+        joinall(glets, timeout=timeout)
+        glets = [g for g in glets if not g.dead]
+        if not glets or len(glets) >= left:
+            return glets
+        left = len(glets)
+        timeout = 1.0
+
+
+def _kill_now(glet, exc=None):
     """Kill a user from the hub, before any other greenlet runs."""
     if glet.gr_frame is None:
-        glet.kill(block=False)  # not started yet (or dead): ends without running
+        glet.kill(exc or GreenletExit, block=False)  # not started yet (or dead): ends without running
     else:
-        glet.throw(GreenletExit())
+        glet.throw(exc or GreenletExit())
 
 
 class LocalLocustRunner(LocustRunner):
