@@ -31,7 +31,7 @@ from . import __version__, events, runners, stats_report
 from .core import HttpLocust
 from .engine import get_hub, sleep, spawn
 from .locustfile import LocustfileImportError, find_locustfile, is_locust, load_locustfile
-from .runners import LocalLocustRunner, parse_timespan
+from .runners import MAX_USERS_PER_PROCESS, LocalLocustRunner, UserCountError, parse_timespan
 
 __all__ = ["main", "parse_options", "find_locustfile", "load_locustfile",
            "is_locust", "setup_logging", "select_runner_class", "create_runner",
@@ -41,6 +41,8 @@ logger = logging.getLogger("locust.main")
 
 #: Seconds between two statistics tables (and --csv writes) while running.
 STATS_INTERVAL = 2.0
+#: The most of the process's time the periodic tables and CSV files may take.
+REPORTS_SHARE = 0.05
 
 
 class CommandLineError(Exception):
@@ -83,6 +85,28 @@ def _positive_float(text):
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError("must be a number above 0: %r" % text)
     return value
+
+
+def _non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("invalid number: %r" % text) from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("must be a number, 0 or more: %r" % text)
+    return value
+
+
+def _report_interval(text):
+    from .rpc import MIN_REPORT_INTERVAL
+    value = _positive_float(text)
+    if value < MIN_REPORT_INTERVAL:
+        raise argparse.ArgumentTypeError("must be at least %g: %r" % (MIN_REPORT_INTERVAL, text))
+    return value
+
+
+def _shown_count(count):
+    return "%d" % count if count < 10 ** 15 else "%.3g" % count
 
 
 def _timespan(text):
@@ -138,6 +162,17 @@ def create_parser():
     add("--heartbeat-interval", type=_positive_float, default=None, metavar="SECONDS",
         help="Seconds between heartbeats of master and slaves (default 1); a peer "
              "silent for 3 intervals is missing")
+    add("--max-slaves", "--max-workers", dest="max_slaves", type=_positive_int, default=None,
+        metavar="N", help="Master: the most slaves (and nodes announcing themselves) it "
+                          "accepts (default 10000)")
+    add("--report-interval", dest="report_interval", type=_report_interval, default=None,
+        metavar="SECONDS", help="Slave: seconds between two statistics reports to the master "
+                                "(default 3, at least 0.5); the requests of the last interval "
+                                "of a slave that dies are lost")
+    add("--stop-timeout", dest="stop_timeout", type=_non_negative_float, default=None,
+        metavar="SECONDS", help="Seconds a stopping user may take to finish the request it has "
+                                "on the wire (default 5); one still running then is counted "
+                                "as a failure")
     add("--slave-exit-timeout", "--worker-exit-timeout", dest="slave_exit_timeout",
         type=_positive_float, default=None, metavar="SECONDS",
         help="A slave exits after this many seconds without its master (default: "
@@ -180,6 +215,18 @@ def parse_options(args=None):
     # Names the original and other modules know these options by.
     options.port = options.web_port
     options.csvfilebase = options.csv_prefix
+    if options.web_auth is not None:
+        user, sep, _password = options.web_auth.partition(":")
+        if not sep or not user:
+            parser.error("argument --web-auth: must be given as user:password")
+    processes = options.processes or 1
+    if (options.num_clients is not None and not options.master
+            and options.num_clients > MAX_USERS_PER_PROCESS * processes):
+        # A master checks against its slaves when it starts the test.
+        parser.error("argument -c/-u: %s users is more than %d process%s can run "
+                     "(at most %d per process)" % (
+                         _shown_count(options.num_clients), processes,
+                         "" if processes == 1 else "es", MAX_USERS_PER_PROCESS))
     if options.csv_prefix:
         folder = os.path.dirname(options.csv_prefix)
         if folder and not os.path.isdir(folder):
@@ -275,12 +322,20 @@ def _check_hosts(classes, options):
             logger.warning("%s (or give one in the web form)", message)
             continue
         parts = urlsplit(cls.host)
+        origin = "--host" if options.host else "its host attribute"
+        code = 2 if options.host else 1
         if parts.scheme not in ("http", "https") or not parts.netloc:
             # Otherwise every user would die on its first request.
             raise CommandLineError(
                 "%s needs an http:// or https:// host, not %r (from %s)" % (
-                    cls.__name__, cls.host, "--host" if options.host else "its host attribute"),
-                2 if options.host else 1)
+                    cls.__name__, cls.host, origin), code)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if port is not None and not 0 < port < 65536:
+            raise CommandLineError("%s's host %r has no valid port (1-65535; from %s)" % (
+                cls.__name__, cls.host, origin), code)
 
 
 def _print_task_ratios(classes, as_json):
@@ -321,13 +376,23 @@ def _install_signal_handlers():
 
 
 def _stats_loop(runner, print_tables, csv_prefix):
-    """Print the table (and rewrite the CSV files) every STATS_INTERVAL seconds."""
+    """Print the table (and rewrite the CSV files) every STATS_INTERVAL seconds.
+
+    Their cost grows with the request names (a row each, percentiles
+    included): when one round takes more than REPORTS_SHARE of that interval,
+    the next waits longer, so that the tables and files never take more than
+    that share of the process's time, whatever the number of names.
+    """
+    clock = get_hub().clock
+    pause = STATS_INTERVAL
     while True:
-        sleep(STATS_INTERVAL)
+        sleep(pause)
+        started = clock()
         if print_tables:
             print(stats_report.stats_table(runner.stats), flush=True)
         if csv_prefix:
             _write_csv(runner, csv_prefix)
+        pause = max(STATS_INTERVAL, (clock() - started) / REPORTS_SHARE)
 
 
 def _write_csv(runner, prefix):
@@ -345,7 +410,8 @@ def _shutdown(runner, options):
         # A second Ctrl-C: do not wait for the requests on the wire.
         logger.warning("Interrupted again: killing the users without waiting")
         runner.stop(grace=0)
-    code = 1 if runner.stats.num_failures else 0
+    notes = runner.run_notes()
+    code = 1 if runner.stats.num_failures or any(lost for _text, lost in notes) else 0
     logger.info("Shutting down (exit code %d)", code)
     try:
         events.quitting.fire()
@@ -356,6 +422,8 @@ def _shutdown(runner, options):
     report = stats_report.error_report(runner.stats)
     if report:
         print(report)
+    for text, _lost in notes:
+        print(text)
     sys.stdout.flush()
     if options.csv_prefix:
         _write_csv(runner, options.csv_prefix)
@@ -397,6 +465,8 @@ def _run(options, classes):
         if options.no_web:
             try:
                 runner.start_hatching(num_clients, options.hatch_rate)
+            except UserCountError as exc:  # more users than the slaves can run
+                raise CommandLineError(str(exc), 2) from None
             except ValueError as exc:  # e.g. every class has weight 0
                 raise CommandLineError(str(exc), 1) from None
             # Waits in slices so the hub always has a timer: with no user and

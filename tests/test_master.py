@@ -58,9 +58,25 @@ class FakeSlave:
     def send(self, message_type, data=None):
         self.sock.send(rpc.encode(message_type, data, self.node_id))
 
-    def beat(self, user_count=0):
-        self.beats.send(rpc.encode("heartbeat", {"state": "running", "user_count": user_count},
+    def beat(self, user_count=0, state="running"):
+        self.beats.send(rpc.encode("heartbeat", {"state": state, "user_count": user_count},
                                    self.node_id))
+
+    def join(self):
+        """Announce itself, then beat every half interval until ``beating`` is
+        False, as a slave does: the master counts it from its first heartbeat."""
+        self.send("client_ready")
+        self.beating = True
+        self.beater = spawn(self._beat_loop)
+
+    def _beat_loop(self):
+        while self.beating:
+            try:
+                self.beats.send(rpc.encode("heartbeat", {"state": None, "user_count": None},
+                                           self.node_id))
+            except ezmq.ZMQError:
+                return
+            sleep(INTERVAL / 2)
 
     def _receive(self):
         while True:
@@ -99,7 +115,7 @@ def master():
 def slaves(ctx, master, count, prefix="node"):
     fakes = [FakeSlave(ctx, master.master_bind_port, "%s%d" % (prefix, i)) for i in range(count)]
     for fake in fakes:
-        fake.send("client_ready")
+        fake.join()
     assert wait_until(lambda: master.slave_count == count)
     return fakes
 
@@ -180,7 +196,7 @@ def test_a_slave_that_joins_mid_test_gets_a_share(ctx, master):
         fake.send("hatch_complete", {"count": data["num_clients"], "generation": data["generation"]})
     assert wait_until(lambda: master.state == STATE_RUNNING)
     late = FakeSlave(ctx, master.master_bind_port, "node9")
-    late.send("client_ready")
+    late.join()
     counts = [f.last("hatch").data["num_clients"] for f in fakes + [late]]
     assert wait_until(lambda: all(len([m for m in f.inbox if m.type == "hatch"]) == 2
                                   for f in fakes))
@@ -252,6 +268,7 @@ def test_a_silent_slave_is_marked_missing_and_comes_back(ctx, master):
         data = fake.last("hatch").data
         fake.send("hatch_complete", {"count": data["num_clients"], "generation": data["generation"]})
     assert wait_until(lambda: master.user_count == 4)
+    fakes[1].beating = False
     for _ in range(10):  # node0 keeps beating, node1 is silent
         fakes[0].beat(user_count=2)
         sleep(INTERVAL / 2)
@@ -285,17 +302,17 @@ def test_a_reset_reaches_every_slave_and_drops_reports_measured_before_it(ctx, m
     fakes = slaves(ctx, master, 2)
     master.start_hatching(2, 2)
     hatch = fakes[0].last("hatch")
-    assert hatch.data["stats_epoch"] == 0
-    fakes[0].send("stats", report(user_count=1, requests=5, stats_epoch=0))
+    assert hatch.data["stats_epoch"] == 1  # the first test
+    fakes[0].send("stats", report(user_count=1, requests=5, stats_epoch=1))
     assert wait_until(lambda: master.stats.num_requests == 5)
 
     master.reset_statistics()
     assert master.stats.num_requests == 0
     for fake in fakes:
-        assert fake.last("reset_stats").data == {"stats_epoch": 1}
+        assert fake.last("reset_stats").data == {"stats_epoch": 2}
     # Sent before the slave heard of the reset: dropped, but its user count counts.
-    fakes[1].send("stats", report(user_count=1, requests=7, stats_epoch=0))
-    fakes[0].send("stats", report(user_count=1, requests=3, stats_epoch=1))
+    fakes[1].send("stats", report(user_count=1, requests=7, stats_epoch=1))
+    fakes[0].send("stats", report(user_count=1, requests=3, stats_epoch=2))
     assert wait_until(lambda: master.stats.num_requests == 3)
     sleep(0.1)
     assert master.stats.num_requests == 3
@@ -303,6 +320,6 @@ def test_a_reset_reaches_every_slave_and_drops_reports_measured_before_it(ctx, m
 
     # A slave that joins after the reset learns the epoch from its hatch (a rebalance).
     late = FakeSlave(ctx, master.master_bind_port, "late")
-    late.send("client_ready")
+    late.join()
     assert wait_until(lambda: master.slave_count == 3)
-    assert late.last("hatch").data["stats_epoch"] == 1
+    assert late.last("hatch").data["stats_epoch"] == 2
