@@ -309,6 +309,7 @@ def finish(proc, deadline_s):
 
 def _fake_nodes(port, count, prefix):
     ctx = zmq.Context()
+    ctx.set(zmq.MAX_SOCKETS, count + 100)  # libzmq's default is 1,023 sockets
     socks = []
     for i in range(count):
         sock = ctx.socket(zmq.DEALER)

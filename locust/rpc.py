@@ -431,6 +431,7 @@ class RateLimitedLog:
         self._logged = 0
         self._suppressed = 0
         self._timer = None
+        self._timed = False   # a timer will write the count
 
     def warning(self, fmt, *args):
         """Log ``fmt % args`` as a warning unless the burst is used up."""
@@ -444,7 +445,8 @@ class RateLimitedLog:
             self.logger.warning(fmt, *args)
             return
         self._suppressed += 1
-        if self._timer is None:
+        if not self._timed:
+            self._timed = True
             delay = max(0.0, self._window_start + self.period - now)
             call_later = self._call_later or get_hub().call_later
             self._timer = call_later(delay, self._period_ended)
@@ -454,7 +456,7 @@ class RateLimitedLog:
         if self._suppressed:
             self.logger.warning("%d more similar warnings were not logged", self._suppressed)
             self._suppressed = 0
-        timer, self._timer = self._timer, None
+        timer, self._timer, self._timed = self._timer, None, False
         if timer is not None and hasattr(timer, "cancel"):
             timer.cancel()
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import textwrap
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -247,6 +248,13 @@ USAGE_ERRORS = [
     (["-P", "99999"], "port"),
     (["--csv", "no/such/dir/x"], "csv"),
     (["--bogus"], "unrecognized"),
+    # Each of these was accepted, then hung, failed per task or exited 1.
+    (["-c", "1000000000", "-H", "http://127.0.0.1:1"], "at most 1000000 per process"),
+    (["-H", "http://127.0.0.1:99999"], "has no valid port"),
+    (["--web-auth", "nocolon"], "--web-auth: must be given as user:password"),
+    (["--report-interval", "0.1"], "report-interval"),
+    (["--stop-timeout", "-1"], "stop-timeout"),
+    (["--max-slaves", "0"], "max-slaves"),
 ]
 
 
@@ -282,6 +290,25 @@ def test_http_locust_with_a_host_that_is_not_an_http_url(locustfile, tmp_path, h
     result = run_locust(["--no-web", "-c", "1", "-t", "1s", "-H", host, "WebUser"], tmp_path)
     assert result.returncode == 2
     assert "WebUser needs an http:// or https:// host" in result.stderr
+    assert_one_clean_line(result)
+
+
+def test_a_port_out_of_range_in_a_class_host_exits_1(tmp_path):
+    (tmp_path / "badport.py").write_text(textwrap.dedent('''
+        from locust import HttpLocust, TaskSet, task
+
+        class T(TaskSet):
+            @task
+            def t(self):
+                self.client.get("/")
+
+        class U(HttpLocust):
+            task_set = T
+            host = "http://127.0.0.1:99999"
+    '''))
+    result = run_locust(["-f", "badport.py", "--no-web", "-c", "1", "-t", "1s"], tmp_path)
+    assert result.returncode == 1
+    assert "U's host 'http://127.0.0.1:99999' has no valid port" in result.stderr
     assert_one_clean_line(result)
 
 
@@ -477,3 +504,55 @@ def test_web_ui_mode(locustfile, tmp_path, counting_target):
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert "Percentage of the requests completed within given times" in out
+
+
+def test_web_ui_refuses_a_user_count_no_process_can_run(locustfile, tmp_path, counting_target):
+    # The dashboard listens on every interface without auth by default: 10**30
+    # users built the whole start order in memory and ignored SIGTERM.
+    import urllib.error
+    import urllib.request
+    proc = start_locust(["-H", counting_target.url, "--web-host", "127.0.0.1", "-P", "0",
+                         "WebUser"], tmp_path)
+    try:
+        port = None
+        deadline = time.monotonic() + 10
+        while port is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if "Starting web monitor at" in line:
+                port = int(line.rsplit(":", 1)[1])
+        assert port, "the web UI did not start"
+        data = ("locust_count=%d&hatch_rate=10" % 10 ** 30).encode()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen("http://127.0.0.1:%d/swarm" % port, data=data, timeout=5)
+        assert refused.value.code == 400
+        assert "at most 1000000 per process" in json.load(refused.value)["message"]
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert counting_target.count == 0
+
+
+def test_periodic_tables_and_csv_take_a_bounded_share_of_the_time(monkeypatch, tmp_path):
+    # With 150,000 request names, rewriting the CSV files every 2 s took 37%
+    # of the throughput: a round that takes long postpones the next one.
+    from locust import main as locust_main
+    from locust.engine import sleep as engine_sleep
+    from locust.engine import spawn
+    calls = []
+
+    def slow_write(stats, prefix, exceptions=None):
+        calls.append(time.monotonic())
+        time.sleep(0.02)  # as if there were many entries (blocks, as writing does)
+
+    monkeypatch.setattr(locust_main, "STATS_INTERVAL", 0.01)
+    monkeypatch.setattr(locust_main.stats_report, "write_csv_files", slow_write)
+    runner = SimpleNamespace(stats=None, exceptions={})
+    loop = spawn(locust_main._stats_loop, runner, False, str(tmp_path / "x"))
+    engine_sleep(1.2)
+    loop.kill()
+    # Unbounded, that is ~40 writes; at most 5% of the time, ~3.
+    assert 1 <= len(calls) <= 6, len(calls)
