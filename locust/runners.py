@@ -13,30 +13,16 @@ Users are split across Locust classes by weight with the largest remainder
 method (:func:`weight_split`), so the total is always exact and the split is
 deterministic: 10 users over weights 1/1/1 are 4/3/3, never 3/3/3 or 4/4/3.
 
-**Stopping without losing a request.** A user is never killed while one of
-its requests is on the wire: the target would have served a request the
-statistics never see. A user to be removed is *retired*: it is killed at
-once if it is not waiting on a socket (it is between requests, e.g. in its
-wait time), otherwise it is ended by the runner's request listener right
-after its current request has been logged, and at the latest after
-:attr:`LocustRunner.stop_grace` seconds. The kills are done by the hub
-callback that finds the user idle, synchronously (``greenlet.throw``), so
-a user judged idle cannot wake up and start a request before it dies; a
-user that woke before that callback ran is on the wire and ends after that
-one request. So a removed user makes at most one more request. A request
-still on the wire when the grace is over is cut (:class:`RequestInterrupted`
-thrown in) and counted as a failure, "request interrupted by stop after N
-s": the HTTP client reports it as it unwinds, and the runner reports it for
-a client that does not. So every request the target may have received is
-counted exactly once. The request listener has to run after the
-statistics' listener and after the locustfile's listeners; it does, because
-it is added when the runner is created, after both were imported.
+**Stopping without losing a request**: see :mod:`locust.retire`. A user
+to be removed is killed at once if it is between requests, else after the
+request it has on the wire is logged, or cut (and counted as a failure,
+:class:`RequestInterrupted`) when its grace runs out.
 
 **Large counts.** The start order is produced lazily
 (:func:`iter_hatch_order`), a count above :data:`MAX_USERS_PER_PROCESS` is
 refused (:class:`UserCountError`), and the loops that start or remove users
 let the hub run every :data:`BATCH` users (hatching) or
-:data:`RETIRE_PASS_BUDGET` seconds (removing): signals, heartbeats and the
+:data:`locust.retire.RETIRE_PASS_BUDGET` seconds (removing): signals, heartbeats and the
 dashboard are served whatever the count.
 
 Hooks for subclasses: :func:`weight_split` / :meth:`LocustRunner.split_users`
@@ -52,14 +38,14 @@ import hashlib
 import logging
 import re
 import traceback
-from collections import deque
 from fractions import Fraction
 
 from greenlet import getcurrent
 
 from . import events
-from .engine import Event, GreenletExit, get_hub, joinall, killall, sleep, spawn, spawn_later
+from .engine import Event, GreenletExit, get_hub, killall, sleep, spawn, spawn_later
 from .exception import StopLocust
+from .retire import RETIRE_POLL_INTERVAL, RequestInterrupted, Retiring, join_while_dying
 from .stats import global_stats
 
 __all__ = [
@@ -81,10 +67,6 @@ STATE_MISSING = "missing"
 #: The runner of this process; set by ``locust.main``.
 locust_runner = None
 
-#: How often (s) retired users still waiting on a socket are looked at again.
-RETIRE_POLL_INTERVAL = 0.1
-#: Seconds one pass of the hub may spend removing users (see _retire_pass).
-RETIRE_PASS_BUDGET = 0.005
 #: The most users one process runs (a local runner, each slave; a master
 #: runs this many per slave). A user costs 12-16 KB (README, "Benchmarks"),
 #: so a million take 15 GB: a larger count is a typing error or a request
@@ -100,13 +82,6 @@ BATCH = 64
 class UserCountError(ValueError):
     """A number of users above what the runner could ever run (see
     :data:`MAX_USERS_PER_PROCESS`); ``str()`` says why, in one line."""
-
-
-class RequestInterrupted(GreenletExit):
-    """Thrown into a user whose request was still on the wire when its stop
-    grace ran out. The HTTP client reports that request as a failure with
-    this error; for other clients the runner reports it (see
-    :meth:`LocustRunner._retire_pass`): the target may have received it."""
 
 
 # ------------------------------------------------------------ pure helpers
@@ -217,7 +192,7 @@ def _exception_key(msg, formatted_tb):
 
 # ----------------------------------------------------------------- runners
 
-class LocustRunner:
+class LocustRunner(Retiring):
     """What every runner shares, and the users of this process.
 
     ``locust_classes`` are the Locust classes to run; ``options`` is the
@@ -265,13 +240,7 @@ class LocustRunner:
                 cls.host = self.host
 
         self._users = {}        # live user greenlet -> its Locust class
-        self._retiring = {}     # user greenlet -> (hard-kill deadline (hub clock), grace)
-        self._retire_queue = deque()  # retiring users to look at in this round
-        self._retire_later = []       # ... on the wire: looked at again next round
-        self._retire_scheduled = False
-        self._cut = None        # the user being killed on the wire, and whether
-        self._cut_reported = False  # its request was reported meanwhile
-        self._retire_timer = None
+        self._init_retiring()
         self._expired = set()   # users retired by their class's stop_timeout
         self._run_timer = None
         self._cap_handled = False
@@ -514,114 +483,14 @@ class LocustRunner:
             chosen.extend(mine[:n])
         self._retire(chosen)
 
-    def _retire(self, glets, grace=None):
-        """Mark users to be removed; the hub kills them as soon as it is safe."""
-        hub = get_hub()
-        grace = self.stop_grace if grace is None else grace
-        deadline = hub.clock() + grace
-        queue = self._retire_queue
-        for glet in glets:
-            if glet.dead:
-                continue
-            old = self._retiring.get(glet)
-            if old is None:
-                queue.append(glet)
-            elif old[0] <= deadline:
-                continue
-            self._retiring[glet] = (deadline, grace)
-        if self._retiring:
-            # A shorter grace may concern users that wait for the next round.
-            queue.extend(self._retire_later)
-            self._retire_later = []
-            self._schedule_retire_pass()
-
-    def _schedule_retire_pass(self, delay=0.0):
-        hub = get_hub()
-        if self._retire_timer is not None:
-            self._retire_timer.cancel()
-            self._retire_timer = None
-        if delay:
-            self._retire_timer = hub.call_later(delay, self._retire_pass)
-        elif not self._retire_scheduled:
-            self._retire_scheduled = True
-            hub.run_callback(self._retire_pass)
-
-    def _retire_pass(self):
-        # Runs in the hub, so a throw here is synchronous: the user is dead
-        # before any other greenlet runs (see the module docstring), and the
-        # set of users on the wire, taken once at the start, stays exact for
-        # the whole pass. A pass kills for at most RETIRE_PASS_BUDGET seconds
-        # (or as long as finding the users on the wire took, which grows
-        # with the sockets open): a million users are removed over many
-        # passes, and the process keeps serving in between.
-        hub = get_hub()
-        self._retire_scheduled = False
-        if self._retire_timer is not None:
-            self._retire_timer.cancel()
-            self._retire_timer = None
-        clock = hub.clock
-        started = clock()
-        busy = hub.io_waiters()
-        now = clock()
-        budget = max(RETIRE_PASS_BUDGET, now - started)
-        queue, later = self._retire_queue, self._retire_later
-        while queue:
-            glet = queue.popleft()
-            entry = self._retiring.get(glet)
-            if entry is None:
-                continue
-            if glet.dead:
-                self._retiring.pop(glet, None)
-                continue
-            if glet not in busy:
-                _kill_now(glet)
-            elif now >= entry[0]:
-                self._interrupt(glet, entry[1])
-            if not glet.dead:
-                later.append(glet)  # on the wire (or it survived): next round
-            if clock() - now > budget:
-                break
-        if queue:
-            self._schedule_retire_pass()
-        elif later:
-            queue.extend(later)
-            self._retire_later = []
-            self._schedule_retire_pass(RETIRE_POLL_INTERVAL)
-
-    def _interrupt(self, glet, grace):
-        """Kill a user whose request is still on the wire after ``grace`` s.
-
-        The target may have received that request, so it is counted, as a
-        failure with its own error: the HTTP client reports it as the
-        RequestInterrupted unwinds it; a client that does not is covered
-        here (the request's name unknown: the user's class, method
-        "STOPPED").
-        """
-        exc = RequestInterrupted("request interrupted by stop after %g s" % grace)
-        self._cut, self._cut_reported = glet, False
-        cls = self._users.get(glet)
-        try:
-            _kill_now(glet, exc)
-        finally:
-            self._cut = None
-        if not self._cut_reported:
-            events.request_failure.fire(
-                request_type="STOPPED", name=getattr(cls, "__name__", "user"),
-                response_time=grace * 1000.0, exception=exc)
-
     def _on_request(self, **_kwargs):
         # Listener of request_success and request_failure, after the stats'.
         if not self._cap_handled and self.stats.max_requests is not None:
             self.check_request_cap()
-        if self._retiring:
-            current = getcurrent()
-            if current is self._cut:
-                # The client reported the request that a stop cut short.
-                self._cut_reported = True
-            elif current in self._retiring:
-                # The request this user was finishing is logged: end it
-                # before it can start another one.
-                raise GreenletExit()
+        if self._retiring and self._request_logged(getcurrent()):
+            # The request this user was finishing is logged: end it before
+            # it can start another one.
+            raise GreenletExit()
 
     # -- request cap and run time ---------------------------------------------
 
@@ -684,7 +553,7 @@ class LocustRunner:
         if users:
             self._retire(users, grace)
             limit = (self.stop_grace if grace is None else grace) + 2 * RETIRE_POLL_INTERVAL
-            survivors = _join_while_dying(users, limit + 1.0)
+            survivors = join_while_dying(users, limit + 1.0)
             if survivors:
                 killall(survivors, block=True, timeout=1.0)
             for glet in users:
@@ -726,28 +595,6 @@ class LocustRunner:
                 "count": 0, "msg": msg, "traceback": formatted_tb, "nodes": set()}
         row["count"] += 1
         row["nodes"].add(node_id)
-
-
-def _join_while_dying(glets, timeout):
-    """Wait ``timeout`` s for ``glets`` to end, and longer while they keep
-    ending (a million users take more than a grace period to remove);
-    returns those still alive."""
-    left = len(glets)
-    while True:
-        joinall(glets, timeout=timeout)
-        glets = [g for g in glets if not g.dead]
-        if not glets or len(glets) >= left:
-            return glets
-        left = len(glets)
-        timeout = 1.0
-
-
-def _kill_now(glet, exc=None):
-    """Kill a user from the hub, before any other greenlet runs."""
-    if glet.gr_frame is None:
-        glet.kill(exc or GreenletExit, block=False)  # not started yet (or dead): ends without running
-    else:
-        glet.throw(exc or GreenletExit())
 
 
 class LocalLocustRunner(LocustRunner):

@@ -10,8 +10,8 @@ statistics every ``--report-interval`` seconds (default
 quits, and sends exceptions as they happen. What it measured is never
 dropped on its side: a report that cannot be sent is kept for the next
 one, a hatch that clears the statistics (after a stop) sends them first,
-and a report with more request names than the master accepts in one
-(:data:`locust.rpc.MAX_ENTRIES_PER_REPORT`) goes as several.
+and a report bigger than the master accepts in one (request names,
+buckets, errors: :data:`locust.rpc.MAX_ENTRIES_PER_REPORT`) goes as several.
 
 If it hears nothing from its master for
 :data:`locust.rpc.HEARTBEAT_LIVENESS` heartbeat intervals it stops its
@@ -269,19 +269,30 @@ class SlaveLocustRunner(LocustRunner):
 
 
 def _split_report(data):
-    """``data`` as reports of at most MAX_ENTRIES_PER_REPORT entries and
-    MAX_ERRORS_PER_REPORT errors each (the master drops bigger ones).
+    """``data`` as reports the master accepts (it drops bigger ones): each of
+    at most MAX_ENTRIES_PER_REPORT entries, MAX_BUCKETS_PER_REPORT histogram
+    buckets and MAX_ERRORS_PER_REPORT errors.
 
     The first part is ``data`` itself (with whatever report_to_master
     listeners added); the others carry an empty Total, so that the master
     adds the Total once.
     """
     entries, errors = data["stats"], data.get("errors") or {}
-    per_entries, per_errors = rpc.MAX_ENTRIES_PER_REPORT, rpc.MAX_ERRORS_PER_REPORT
-    if len(entries) <= per_entries and len(errors) <= per_errors:
+    groups, group, buckets = [], [], 0
+    for entry in entries:
+        size = len(entry["response_times"])
+        if group and (len(group) == rpc.MAX_ENTRIES_PER_REPORT
+                      or buckets + size > rpc.MAX_BUCKETS_PER_REPORT):
+            groups.append(group)
+            group, buckets = [], 0
+        group.append(entry)
+        buckets += size
+    groups.append(group)
+    per_errors = rpc.MAX_ERRORS_PER_REPORT
+    if len(groups) == 1 and len(errors) <= per_errors:
         return [data]
     error_items = list(errors.items())
-    count = max(math.ceil(len(entries) / per_entries), math.ceil(len(error_items) / per_errors))
+    count = max(len(groups), math.ceil(len(error_items) / per_errors))
     parts = []
     for i in range(count):
         if i == 0:
@@ -289,7 +300,7 @@ def _split_report(data):
         else:
             part = {"user_count": data["user_count"], "stats_epoch": data["stats_epoch"],
                     "stats_total": StatsEntry(None, "Total", None).serialize()}
-        part["stats"] = entries[i * per_entries:(i + 1) * per_entries]
+        part["stats"] = groups[i] if i < len(groups) else []
         part["errors"] = dict(error_items[i * per_errors:(i + 1) * per_errors])
         parts.append(part)
     return parts

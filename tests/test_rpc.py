@@ -274,3 +274,11 @@ def test_rate_limited_log_timer_runs_in_the_hub(caplog):
         for i in range(5):
             log.warning("bad frame %d", i)
         assert wait_until(lambda: "4 more similar warnings" in caplog.text, timeout=10)
+
+
+def test_a_report_has_at_most_so_many_histogram_buckets(monkeypatch):
+    monkeypatch.setattr(rpc, "MAX_BUCKETS_PER_REPORT", 3)
+    entries = [_entry("/%d" % i) for i in range(4)]  # one bucket each
+    with pytest.raises(rpc.MessageError, match="4 histogram buckets, more than 3"):
+        rpc.decode(_stats_frame(entries), rpc.SLAVE_TO_MASTER)
+    rpc.decode(_stats_frame(entries[:3]), rpc.SLAVE_TO_MASTER)

@@ -73,3 +73,21 @@ def test_a_report_with_more_names_than_the_master_accepts_is_split():
     assert merged.num_requests == names and len(merged.entries) == names
     small = {"stats": [], "errors": {}, "user_count": 0, "stats_epoch": 0}
     assert _split_report(small) == [small]
+
+
+def test_a_report_with_more_buckets_than_the_master_accepts_is_split(monkeypatch):
+    monkeypatch.setattr(rpc, "MAX_BUCKETS_PER_REPORT", 250)
+    stats = RequestStats()
+    for i in range(10):
+        for ms in range(100):  # 100 buckets each
+            stats.log_request("GET", "/%d" % i, float(ms), 5)
+    data = stats.serialize_and_reset()
+    data.update(user_count=1, stats_epoch=0)
+    parts = _split_report(data)
+    assert [len(p["stats"]) for p in parts] == [2, 2, 2, 2, 2]
+    for part in parts:
+        rpc.decode(rpc.encode("stats", part, "n"), rpc.SLAVE_TO_MASTER)
+    merged = RequestStats()
+    for part in parts:
+        merged.merge(part)
+    assert merged.num_requests == 1000
