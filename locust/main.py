@@ -219,14 +219,17 @@ def parse_options(args=None):
         user, sep, _password = options.web_auth.partition(":")
         if not sep or not user:
             parser.error("argument --web-auth: must be given as user:password")
-    processes = options.processes or 1
-    if (options.num_clients is not None and not options.master
-            and options.num_clients > MAX_USERS_PER_PROCESS * processes):
-        # A master checks against its slaves when it starts the test.
-        parser.error("argument -c/-u: %s users is more than %d process%s can run "
-                     "(at most %d per process)" % (
-                         _shown_count(options.num_clients), processes,
-                         "" if processes == 1 else "es", MAX_USERS_PER_PROCESS))
+    # A master checks again against the slaves it has when the test starts.
+    if options.master:
+        from .rpc import MAX_SLAVES
+        processes, what = options.max_slaves or MAX_SLAVES, "slaves (--max-slaves)"
+    else:
+        processes = options.processes or 1
+        what = "process" if processes == 1 else "processes"
+    if options.num_clients is not None and options.num_clients > MAX_USERS_PER_PROCESS * processes:
+        parser.error("argument -c/-u: %s users is more than %d %s can run (at most %d per "
+                     "process)" % (_shown_count(options.num_clients), processes, what,
+                                   MAX_USERS_PER_PROCESS))
     if options.csv_prefix:
         folder = os.path.dirname(options.csv_prefix)
         if folder and not os.path.isdir(folder):

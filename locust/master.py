@@ -67,6 +67,7 @@ import time
 from . import events, rpc
 from .endpoint import HEARTBEAT, MAIN, Endpoint
 from .engine import Event, get_hub, killall, sleep, spawn, spawn_later
+from .rpc import MAX_SLAVES
 from .runners import (
     MAX_USERS_PER_PROCESS,
     STATE_HATCHING,
@@ -84,8 +85,6 @@ __all__ = ["MasterLocustRunner", "SlaveNode", "split_over_slaves", "MAX_SLAVES",
 
 logger = logging.getLogger("locust.runners")
 
-#: The most nodes a master knows at once (``--max-slaves``), candidates included.
-MAX_SLAVES = 10_000
 #: Shortest time (s) between two rebalances: the joins within it share one.
 REBALANCE_INTERVAL = 0.5
 #: Nodes looked at (heartbeats sent, liveness checked) before the master's

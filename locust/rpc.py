@@ -58,7 +58,7 @@ __all__ = [
     "HEARTBEAT_INTERVAL", "HEARTBEAT_LIVENESS", "REPORT_INTERVAL", "MIN_REPORT_INTERVAL",
     "heartbeat_interval", "report_interval", "MAX_ENTRIES_PER_REPORT", "MAX_ERRORS_PER_REPORT",
     "MAX_BUCKETS_PER_REPORT",
-    "MAX_RESPONSE_TIME", "MAX_BUCKET", "MAX_COUNT", "MAX_CLOCK_SKEW",
+    "MAX_RESPONSE_TIME", "MAX_BUCKET", "MAX_COUNT", "MAX_CLOCK_SKEW", "MAX_SLAVES",
 ]
 
 #: Largest frame accepted (bytes). A statistics report of a few hundred
@@ -78,6 +78,9 @@ REPORT_INTERVAL = 3.0
 MIN_REPORT_INTERVAL = 0.5
 #: Longest node id accepted (a ZeroMQ identity is at most 255 bytes).
 MAX_NODE_ID = 255
+#: The most nodes a master knows at once, candidates included (the default
+#: of ``--max-slaves``).
+MAX_SLAVES = 10_000
 
 # -- the bounds of a statistics report ---------------------------------------
 # Every number a slave reports is checked against these before anything is
