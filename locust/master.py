@@ -90,6 +90,8 @@ REBALANCE_INTERVAL = 0.5
 #: Nodes looked at (heartbeats sent, liveness checked) before the master's
 #: heartbeat loop lets the hub run the rest.
 _LOOP_BATCH = 500
+#: The most notes about missing slaves in the final summary.
+_NOTES = 20
 
 
 def split_over_slaves(class_counts, slaves):
@@ -224,10 +226,11 @@ class MasterLocustRunner(LocustRunner):
         return MAX_USERS_PER_PROCESS * max(1, self.slave_count)
 
     def run_notes(self):
-        """One note per slave that went missing: ``[(text, lost)]``; ``lost``
-        when it never came back (its last report interval is not counted)."""
+        """One note per time a slave went missing during a test: ``[(text,
+        lost)]``; ``lost`` when it never came back (its last report interval
+        is not counted). At most :data:`_NOTES` of them, then a count."""
         notes = []
-        for episode in self.missing:
+        for episode in self.missing[:_NOTES]:
             at = time.strftime("%H:%M:%S", time.localtime(episode["at"]))
             if episode["back"] is None:
                 notes.append((
@@ -240,6 +243,10 @@ class MasterLocustRunner(LocustRunner):
                                   episode["id"], at,
                                   time.strftime("%H:%M:%S", time.localtime(episode["back"]))),
                               False))
+        if len(self.missing) > _NOTES:
+            rest = self.missing[_NOTES:]
+            notes.append(("... and %d more times a slave went missing (see the log)" % len(rest),
+                          any(episode["back"] is None for episode in rest)))
         return notes
 
     # -- sending ----------------------------------------------------------
@@ -558,8 +565,10 @@ class MasterLocustRunner(LocustRunner):
     def _mark_missing(self, node, silent):
         logger.warning("Slave %s sent nothing for %.1f s: marked missing, its %d users "
                        "are no longer counted", node.id, silent, node.user_count)
-        self.missing.append({"id": node.id, "at": node.last_heartbeat,
-                             "users": node.user_count, "back": None})
+        if self.state in (STATE_HATCHING, STATE_RUNNING) or node.busy:
+            # It may have measured requests it never reported (an idle one did not).
+            self.missing.append({"id": node.id, "at": node.last_heartbeat,
+                                 "users": node.user_count, "back": None})
         node.state = STATE_MISSING
         node.busy = False
         self._pending.discard(node.id)
