@@ -19,6 +19,7 @@ report_interval [seconds], million.
 import http.server
 import os
 import re
+import resource
 import signal
 import socket
 import ssl
@@ -138,6 +139,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+#: Address space of each locust process (MB): the machine is shared, and the
+#: code measured "before" a fix may try to hold a billion users.
+MEMORY_LIMIT_MB = int(os.environ.get("HOSTILE_MEMORY_LIMIT_MB", "6000"))
+
+
+def _limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_MB << 20, MEMORY_LIMIT_MB << 20))
+
+
 class Proc:
     """A locust process with its output in files."""
 
@@ -146,8 +156,12 @@ class Proc:
         self.out_path = os.path.join(cwd, name + ".out")
         with open(self.err_path, "w") as err, open(self.out_path, "w") as out:
             self.popen = subprocess.Popen([sys.executable, "-m", "locust"] + args, cwd=cwd,
-                                          stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+                                          stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                          preexec_fn=_limit_memory)
         self.pid = self.popen.pid
+        # Opened now: a scenario may use up this process's file descriptors.
+        self._stat = open("/proc/%d/stat" % self.pid)  # noqa: SIM115 - kept open on purpose
+        self._status = open("/proc/%d/status" % self.pid)  # noqa: SIM115
 
     @property
     def log(self):
@@ -171,18 +185,18 @@ class Proc:
 
     def cpu(self):
         try:
-            with open("/proc/%d/stat" % self.pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            self._stat.seek(0)
+            fields = self._stat.read().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / HZ
-        except OSError:
+        except (OSError, IndexError):
             return None
 
     def rss_mb(self):
         try:
-            with open("/proc/%d/status" % self.pid) as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return int(line.split()[1]) / 1024
+            self._status.seek(0)
+            for line in self._status.read().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
         except OSError:
             return None
         return None
