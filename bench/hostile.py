@@ -11,7 +11,7 @@ Nothing is asserted: the tests in tests/ do that.
 The code measured is the ``locust`` package this interpreter imports; set
 PYTHONPATH to another tree to measure it instead (before/after, side by side).
 
-Scenarios: flood [frames], huge_count, huge_swarm, hostile_stats, cut_by_stop,
+Scenarios: flood [frames], flood_sigterm [frames], huge_count, huge_swarm, hostile_stats, cut_by_stop,
 slow_body, frozen_slave, killed_slave, bad_port, insecure, names_csv,
 report_interval [seconds], million.
 """
@@ -375,6 +375,36 @@ def flood(frames="10000"):
               frames, sent_s, 100 * (cpu1 - cpu0) / (t1 - t0) if cpu1 is not None else -1,
               peak_rss or -1, code, how, worker_code, worker_how, users[-3:], target.count,
               csv_total(cwd), boss.log.count("Rebalancing")))
+
+
+def flood_sigterm(frames="10000"):
+    """SIGTERM the master 2 s into a flood of client_ready frames: time to exit."""
+    frames = int(frames)
+    target = Target()
+    cwd = workdir()
+    port = free_port_pair()
+    boss = Proc(master_args(port, extra=["--headless", "-u", "4", "-r", "100", "-t", "60s",
+                                         "--expect-slaves", "1", "-H", target.url,
+                                         "--only-summary"]), cwd, "master")
+    worker = Proc(slave_args(port), cwd, "slave")
+    boss.wait_log("All slaves finished hatching")
+    ctx, socks = _fake_nodes(port, frames, "fake")
+    time.sleep(1.0)
+    started = time.monotonic()
+    for i, (sock, node) in enumerate(socks):
+        sock.send(msgpack.packb(["client_ready", None, node]))
+        if i % 250 == 249:
+            time.sleep(0.1)
+        if time.monotonic() - started >= 2 and boss.popen.poll() is None and i % 250 == 249:
+            break
+    took = boss.sigterm_exit_time(30)
+    finish(worker, time.monotonic() + 15)
+    for sock, _ in socks:
+        sock.close()
+    ctx.term()
+    print("flood_sigterm: %d frames sent, then SIGTERM -> %s; master exit %s" % (
+        i + 1, "%.1f s" % took if took is not None else "alive after 30 s (SIGKILL)",
+        boss.popen.returncode))
 
 
 def huge_count():

@@ -57,7 +57,7 @@ __all__ = [
     "MASTER_TO_SLAVE", "SLAVE_TO_MASTER", "RateLimitedLog",
     "HEARTBEAT_INTERVAL", "HEARTBEAT_LIVENESS", "REPORT_INTERVAL", "MIN_REPORT_INTERVAL",
     "heartbeat_interval", "report_interval", "MAX_ENTRIES_PER_REPORT", "MAX_ERRORS_PER_REPORT",
-    "MAX_BUCKETS_PER_REPORT",
+    "MAX_BUCKETS_PER_REPORT", "check_stats",
     "MAX_RESPONSE_TIME", "MAX_BUCKET", "MAX_COUNT", "MAX_CLOCK_SKEW", "MAX_SLAVES",
 ]
 
@@ -255,10 +255,6 @@ ENTRY_RULES = (
 )
 
 
-def _is_entry(entry):
-    return _entry_problem(entry) is None
-
-
 def _entry_problem(entry):
     if not isinstance(entry, dict):
         return "a stats entry is not a map"
@@ -296,7 +292,8 @@ STATS_FIELDS = {
 }
 
 
-def _check_stats(data):
+def check_stats(data):
+    """Why a ``stats`` message's data would be refused (one line), or None."""
     field = _check_fields(data, STATS_FIELDS)
     if field is not None:
         if field == "errors":
@@ -344,7 +341,7 @@ SLAVE_TO_MASTER = {
     "client_ready": _anything,
     "hatching": _anything,
     "hatch_complete": _fields(count=_is_users, generation=_optional(_is_generation)),
-    "stats": _check_stats,
+    "stats": check_stats,
     "exception": _fields(msg=_text(MAX_TEXT), traceback=_text(MAX_TEXT)),
     "client_stopped": _anything,
     "quit": _anything,

@@ -107,6 +107,12 @@ class SlaveLocustRunner(LocustRunner):
             logger.exception("A report_to_master listener failed")
         sent = True
         for part in _split_report(data):
+            problem = rpc.check_stats(part)
+            if problem:
+                # E.g. a custom client that reported a negative or infinite
+                # response time: the master would drop it, so say it here.
+                self._bad.warning("Dropped a report the master would refuse: %s", problem)
+                continue
             try:
                 frame = rpc.encode("stats", part, self.node_id)
             except (TypeError, ValueError, OverflowError) as exc:

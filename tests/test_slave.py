@@ -91,3 +91,12 @@ def test_a_report_with_more_buckets_than_the_master_accepts_is_split(monkeypatch
     for part in parts:
         merged.merge(part)
     assert merged.num_requests == 1000
+
+
+def test_a_report_the_master_would_refuse_is_said_so_on_the_slave(lonely_slave, caplog):
+    import logging
+    lonely_slave.stats.log_request("RAW", "custom", -5.0, 0)  # a custom client's bug
+    with caplog.at_level(logging.WARNING, logger="locust.runners"):
+        lonely_slave._send_report()
+    assert "Dropped a report the master would refuse" in caplog.text
+    assert "out of range" in caplog.text
