@@ -207,8 +207,12 @@ def test_show_task_ratio_of_selected_class(locustfile, tmp_path):
 def test_missing_locustfile(tmp_path):
     result = run_locust(["-f", "nope.py"], tmp_path)
     assert result.returncode == 1
-    assert "Could not find any locustfile! Ensure file ends in '.py'" in result.stderr
+    assert "Could not find any locustfile! Looked for nope.py in %s" % tmp_path in result.stderr
     assert_one_clean_line(result)
+    result = run_locust(["-f", "sub/nope"], tmp_path)
+    assert result.returncode == 1
+    assert "Looked for %s or %s." % (tmp_path / "sub" / "nope.py", tmp_path / "sub" / "nope") \
+        in result.stderr
 
 
 def test_locustfile_that_fails_to_import_shows_its_traceback(tmp_path):
