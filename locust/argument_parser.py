@@ -150,6 +150,9 @@ def _recording(action_class):
     cls = _RECORDING.get(action_class)
     if cls is None:
         def __call__(self, parser, namespace, values, option_string=None):
+            if option_string is None and not values:
+                # argparse "calls" an empty positional list even when none was given.
+                return action_class.__call__(self, parser, namespace, values, option_string)
             seen = namespace.__dict__.setdefault("_command_line", set())
             first = self.dest not in seen
             seen.add(self.dest)
