@@ -293,7 +293,8 @@ def create_parser():
 
     web = parser.add_argument_group("Web UI options")
     add = web.add_argument
-    add("--web-host", default="", metavar="HOST", help="Host to bind the web interface to (default: every interface)")
+    add("--web-host", default="", metavar="HOST",
+        help="Host to bind the web interface to (default: every interface)")
     add("-P", "--web-port", "--port", dest="web_port", type=port, default=8089, metavar="PORT",
         help="Port on which to run the web interface (default 8089)")
     add("--headless", "--no-web", dest="no_web", action="store_true",
@@ -316,7 +317,8 @@ def create_parser():
         help="Host of the master, for a slave (default 127.0.0.1)")
     add("--master-port", type=port, default=5557, env_var="LOCUST_MASTER_NODE_PORT", metavar="PORT",
         help="Port of the master, for a slave; port+1 is used too (default 5557)")
-    add("--master-bind-host", default="*", metavar="HOST", help="Interface the master binds to (default *: all)")
+    add("--master-bind-host", default="*", metavar="HOST",
+        help="Interface the master binds to (default *: all)")
     add("--master-bind-port", type=port, default=5557, metavar="PORT",
         help="Port the master binds; port+1 is used too (default 5557)")
     add("--expect-workers", "--expect-slaves", dest="expect_slaves", type=positive_int,
