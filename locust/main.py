@@ -1,18 +1,24 @@
 """The command line: ``locust [options] [LocustClass [LocustClass2 ...]]``.
 
-:func:`main` parses the options, finds and imports the locustfile (after
+:func:`main` parses the options (:mod:`locust.argument_parser`, over the
+configuration files and ``LOCUST_*`` variables of
+:mod:`locust.configuration`), finds and imports the locustfile (after
 :func:`locust.engine.monkey.patch_all`, so that stdlib-based clients in it
-cooperate), picks the Locust classes, creates the runner and either serves
+cooperate), parses again with the options the locustfile adds, picks the
+Locust classes, checks the thresholds, creates the runner and either serves
 the web UI (:func:`locust.web.start`) or, with ``--no-web``/``--headless``,
 starts the test at once and prints statistics until it ends (``-t``, ``-n``,
-every user finished, Ctrl-C or SIGTERM). At the end it fires
-``events.quitting``, prints the summary, percentile and error tables, writes
-the ``--csv`` files and exits 0, or 1 if any request failed.
+every user finished, ``--threshold-abort``, Ctrl-C or SIGTERM). At the end
+it fires ``events.quitting`` and :class:`locust.summary.RunReport` prints
+the summary and writes the reports; the exit status is 0, 1 (or
+``--exit-code-on-error``) for failed requests, exceptions or a run without
+requests, 3 for a crossed threshold.
 
 Bad input gets one line on stderr and a non-zero exit, never a traceback
-from here: 2 for usage errors (bad option values), 1 for a missing
-locustfile, one that fails to import (its own traceback is shown), no or
-unknown Locust classes, an HttpLocust without a host.
+from here: 2 for usage errors (bad options, configuration keys or values,
+thresholds), 1 for a missing locustfile, one that fails to import (its own
+traceback is shown), no or unknown Locust classes, an HttpLocust without a
+host.
 """
 
 import contextlib

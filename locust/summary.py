@@ -18,7 +18,7 @@ standard error.
 import logging
 import sys
 
-from . import reports, stats_report, thresholds
+from . import events, reports, stats_report, thresholds
 from .engine import sleep, spawn
 from .runners import STATE_INIT
 
@@ -33,34 +33,31 @@ EXIT_USAGE = 2
 EXIT_THRESHOLD = 3
 
 
-def exit_code(runner, results, error_code=1):
+def exit_code(runner, results, error_code=1, requests_seen=False):
     """The exit status of a finished run.
 
     3 if a threshold failed; else ``error_code`` (``--exit-code-on-error``,
     default 1) if a request failed, a user raised an exception, or users
-    were started but not one request was made; else 0.
+    were started but not one request was made (in the statistics, or ever
+    when ``requests_seen``: a reset of the statistics does not count as
+    "no request"); else 0.
     """
-    if any(not r.passed for r in results):
-        return EXIT_THRESHOLD
-    stats = runner.stats
-    started = runner.state != STATE_INIT and (runner.num_clients or 0) > 0
-    made = stats.num_requests + stats.num_failures
-    if stats.num_failures or runner.exceptions or (started and not made):
-        return error_code
-    return EXIT_OK
+    return _decide(runner, results, error_code, requests_seen)[0]
 
 
-def _why(runner, results):
+def _decide(runner, results, error_code, requests_seen):
     stats = runner.stats
     if any(not r.passed for r in results):
-        return "a threshold was crossed"
+        return EXIT_THRESHOLD, "a threshold was crossed"
     if stats.num_failures:
-        return "%d requests failed" % stats.num_failures
+        return error_code, "%d requests failed" % stats.num_failures
     if runner.exceptions:
-        return "users raised %d exceptions" % sum(e["count"] for e in runner.exceptions.values())
-    if stats.num_requests == 0 and runner.state != STATE_INIT and runner.num_clients:
-        return "users were started but made no request"
-    return None
+        return error_code, "users raised %d exceptions" % sum(
+            e["count"] for e in runner.exceptions.values())
+    started = runner.state != STATE_INIT and (runner.num_clients or 0) > 0
+    if started and not requests_seen and not stats.num_requests:
+        return error_code, "users were started but made no request"
+    return EXIT_OK, None
 
 
 class RunReport:
@@ -83,10 +80,34 @@ class RunReport:
             t.final_once_crossed for t in self.checks)
         self.history = None
         self.aborted_by = None
+        #: True once any request was made or reported (statistics resets aside).
+        self.requests_seen = False
         self._greenlet = None
+        self._listening = False
+
+    def _seen(self, **_kwargs):
+        self.requests_seen = True
+
+    def _reported(self, data=None, **_kwargs):
+        total = (data or {}).get("stats_total") or {}
+        if total.get("num_requests") or total.get("num_failures"):
+            self.requests_seen = True
+
+    def _listen(self, on):
+        if on == self._listening:
+            return
+        self._listening = on
+        for hook, listener in ((events.request_success, self._seen),
+                               (events.request_failure, self._seen),
+                               (events.slave_report, self._reported)):
+            if on:
+                hook += listener
+            else:
+                hook -= listener
 
     def start(self):
         """Open the history file and start the periodic greenlet (when needed)."""
+        self._listen(True)
         if self.csv_prefix:
             try:
                 self.history = reports.HistoryWriter(
@@ -99,6 +120,7 @@ class RunReport:
 
     def stop(self):
         """Stop the periodic greenlet."""
+        self._listen(False)
         if self._greenlet is not None:
             self._greenlet.kill(block=False)
             self._greenlet = None
@@ -184,7 +206,7 @@ class RunReport:
                 reports.write_json_file(stats, json_file)
             except OSError as exc:
                 logger.error("Could not write %s: %s", reports.json_file_name(json_file), exc)
-        code = exit_code(runner, results, getattr(self.options, "exit_code_on_error", 1))
-        why = _why(runner, results)
+        code, why = _decide(runner, results, getattr(self.options, "exit_code_on_error", 1),
+                            self.requests_seen)
         logger.info("Shutting down (exit code %d%s)", code, ": " + why if why and code else "")
         return code
