@@ -114,9 +114,14 @@
           width: width,
           height: HEIGHT,
           scales: {
-            // At least a minute wide, so that the first points do not spread over sub-second ticks.
-            x: {time: true, range: (u, min, max) => (min === null ? [0, 60]
-              : max - min < 60 ? [min, min + 60] : [min, max])},
+            // The whole data at least a minute wide, so that the first points do not
+            // spread over sub-second ticks (a zoom inside the data is left as asked).
+            x: {time: true, range: (u, min, max) => {
+              if (min === null) return [0, 60];
+              const t = u.data[0];
+              const all = !t.length || (min <= t[0] && max >= t[t.length - 1]);
+              return all && max - min < 60 ? [min, min + 60] : [min, max];
+            }},
             y: {range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1]},
           },
           cursor: {drag: {x: true, y: false}, sync: {key: "locust-charts"}},
