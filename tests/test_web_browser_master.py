@@ -200,6 +200,14 @@ def test_master_dashboard_with_two_slaves(cluster, target):
 
             # Every request the target saw was reported (see count_matches).
             count_matches(cluster, target)
+            # The master's history is the merged one: every request is in a sample.
+            history = get_json(cluster + "/stats/history")
+            assert history["time"] and max(history["user_count"]) == USERS
+            total = get_json(cluster + "/stats/requests")["stats"][-1]
+            ends = history["time"]
+            widths = [end - start for start, end in zip([history["start_time"]] + ends[:-1], ends)]
+            assert sum(rps * width for rps, width in zip(history["rps"], widths)) == pytest.approx(
+                total["num_requests"] + total["num_failures"], abs=0.5)
 
             # Run again, and kill a slave: the banner says what no longer runs.
             data = "locust_count=%d&hatch_rate=50" % USERS

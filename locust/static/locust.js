@@ -122,7 +122,11 @@
         p.classList.toggle("active", p.id === "panel-" + tab.dataset.tab);
       });
       if (tab.dataset.tab === "charts") charts.resize();
-      if (tab.dataset.tab === "logs") { unseenWarnings = 0; updateLogsBadge(); }
+      if (tab.dataset.tab === "logs") {
+        unseenWarnings = 0;
+        updateLogsBadge();
+        $("#logs").scrollTop = $("#logs").scrollHeight;  // the newest lines
+      }
     });
   });
 
@@ -349,7 +353,19 @@
           lvl.textContent = line.level;
           const text = document.createElement("span");
           text.className = "log-message";
-          text.textContent = line.logger + ": " + line.message;
+          // A traceback folds under its first line.
+          const [first, ...rest] = (line.logger + ": " + line.message).split("\n");
+          if (rest.length) {
+            const details = document.createElement("details");
+            const summary = document.createElement("summary");
+            summary.textContent = first;
+            const pre = document.createElement("pre");
+            pre.textContent = rest.join("\n");
+            details.append(summary, pre);
+            text.appendChild(details);
+          } else {
+            text.textContent = first;
+          }
           li.append(time, lvl, text);
           list.appendChild(li);
           if (!onTab && (level === "warning" || level === "error" || level === "critical")) unseenWarnings++;
