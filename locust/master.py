@@ -127,8 +127,10 @@ class SlaveNode:
         self.last_seen = now
         #: True from a hatch until its client_stopped: its final report is owed.
         self.busy = False
-        #: CPU use (% of a core) and resident memory (bytes) from its heartbeats.
-        self.cpu_percent = self.memory = None
+        #: The slave process's CPU use (percent of a core) in its last heartbeat, or None.
+        self.cpu_percent = None
+        #: Its resident memory (bytes) in its last heartbeat, or None.
+        self.memory = None
 
 
 class MasterLocustRunner(LocustRunner):
@@ -477,7 +479,7 @@ class MasterLocustRunner(LocustRunner):
     def _on_heartbeat(self, node, data):
         if data.get("user_count") is not None and node.state != STATE_STOPPED:
             node.user_count = data["user_count"]
-        node.cpu_percent = data.get("cpu_percent")
+        node.cpu_percent = data.get("cpu")
         node.memory = data.get("memory")
 
     def _heartbeat_loop(self):

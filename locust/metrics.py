@@ -41,7 +41,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.process_collector import ProcessCollector
 
-from . import sysmon
 from .histogram import bucket_value
 
 __all__ = ["LocustCollector", "render", "BUCKETS", "CONTENT_TYPE"]
@@ -148,7 +147,7 @@ class LocustCollector:
             yield cpu
             yield memory
 
-        own = sysmon.monitor().cpu_percent
+        own = getattr(runner, "cpu_percent", None)   # set by locust.saturation's monitor
         if own is not None:
             yield GaugeMetricFamily("locust_cpu_percent",
                                     "CPU use of this process, % of one core", value=own)

@@ -49,13 +49,14 @@ HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_LIVENESS = 3
 #: Seconds between two statistics reports of a slave.
 REPORT_INTERVAL = 3.0
+#: Highest CPU percentage a heartbeat may carry (a process on many cores
+#: can pass 100%).
+MAX_CPU_PERCENT = 100_000
 #: Longest node id accepted (a ZeroMQ identity is at most 255 bytes).
 MAX_NODE_ID = 255
 #: Most seconds of window histograms in one stats entry of a report (a
 #: slave sends those since its last report: a few).
 MAX_WINDOW_SLOTS = 120
-#: Highest CPU use a heartbeat may claim, in % of one core.
-MAX_CPU_PERCENT = 100_000.0
 
 _NUMBER = (int, float)
 
@@ -197,7 +198,7 @@ SLAVE_TO_MASTER = {
     "client_stopped": _anything,
     "quit": _anything,
     "heartbeat": _fields(state=_optional(_is_str), user_count=_optional(_is_count),
-                         cpu_percent=_optional(lambda v: _is_number(v) and 0 <= v <= MAX_CPU_PERCENT),
+                         cpu=_optional(lambda v: _is_number(v) and 0 <= v <= MAX_CPU_PERCENT),
                          memory=_optional(_is_count)),
 }
 #: Types a master may send a slave.

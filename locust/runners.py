@@ -184,6 +184,10 @@ class LocustRunner:
     stop_grace = 5.0
     #: The id this process reports in the exceptions' "nodes".
     node_id = "local"
+    #: This process's CPU use (percent of a core) at the last sample, and the
+    #: generator-saturation warning (None until then): see locust.saturation.
+    cpu_percent = None
+    cpu_warning = None
     #: Whether this runner keeps a history of its tests (:attr:`history`).
     record_history = True
     #: Seconds after which a second's statistics are complete here (the

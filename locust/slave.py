@@ -21,7 +21,7 @@ import uuid
 
 from greenlet import getcurrent
 
-from . import events, rpc, sysmon
+from . import events, rpc, saturation
 from .engine import Event, get_hub, sleep, spawn, zmq
 from .runners import STATE_STOPPED, LocustRunner
 
@@ -249,11 +249,11 @@ class SlaveLocustRunner(LocustRunner):
 
     def _heartbeat_loop(self):
         hub = get_hub()
-        cpu = sysmon.monitor()
         self._announce()
         while True:
             self._send("heartbeat", {"state": self.state, "user_count": self.user_count,
-                                     "cpu_percent": cpu.cpu_percent, "memory": sysmon.rss_bytes()},
+                                     "cpu": getattr(self, "cpu_percent", None),
+                                     "memory": saturation.rss_bytes()},
                        sock=self._heartbeats)
             now = hub.clock()
             silent = now - self._last_master

@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 
 import bottle
 
-from . import __version__, logbuffer, stats_report, sysmon
+from . import __version__, logbuffer, stats_report
 from .core import HttpLocust
 
 __all__ = ["STATIC_DIR", "TEMPLATE_DIR", "app", "parse_auth", "start"]
@@ -257,7 +257,9 @@ def request_stats():
         "state": runner.state,
         "user_count": runner.user_count,
         "target_user_count": (getattr(runner, "num_clients", 0) or 0) if active else 0,
-        "cpu_percent": _finite(sysmon.monitor().cpu_percent),
+        # This process's CPU and the saturation warning (locust.saturation).
+        "cpu_percent": _finite(getattr(runner, "cpu_percent", None)),
+        "cpu_warning": getattr(runner, "cpu_warning", None),
     }
     if _is_master(runner):
         report["slave_count"] = runner.slave_count
@@ -450,7 +452,6 @@ def start(runner, options):
                         environ={_RUNNER_KEY: runner} if runner is not None else None)
     server.start()
     logbuffer.install()
-    sysmon.monitor()
     shown = host if host else "*"
     if ":" in shown:
         shown = "[%s]" % shown

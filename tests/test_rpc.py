@@ -29,7 +29,7 @@ def test_round_trip_of_every_kind_of_message():
         ("hatch_complete", {"count": 4, "generation": 2}),
         ("exception", {"msg": "ValueError: x", "traceback": "  File ...\n"}),
         ("heartbeat", {"state": "running", "user_count": 3}),
-        ("heartbeat", {"state": "running", "user_count": 3, "cpu_percent": 97.5,
+        ("heartbeat", {"state": "running", "user_count": 3, "cpu": 97.5,
                        "memory": 41_000_000}),
         ("stats", stats_report()),
         ("hatch", {"num_clients": 4, "hatch_rate": 2.5, "host": None,
@@ -143,8 +143,8 @@ def test_window_and_failure_times_arrive_checked():
 
 
 @pytest.mark.parametrize("fields", [
-    {"cpu_percent": -1.0}, {"cpu_percent": float("nan")}, {"cpu_percent": 1e9},
-    {"cpu_percent": "high"}, {"memory": -5}, {"memory": 1.5}, {"memory": True},
+    {"cpu": -1.0}, {"cpu": float("nan")}, {"cpu": 1e9},
+    {"cpu": "high"}, {"memory": -5}, {"memory": 1.5}, {"memory": True},
 ])
 def test_heartbeat_with_bad_cpu_or_memory_is_rejected(fields):
     frame = rpc.encode("heartbeat", dict({"state": "running", "user_count": 1}, **fields), "n")
@@ -191,3 +191,13 @@ def test_rate_limited_log(caplog):
         log.warning("bad frame %d", 100)
     messages = [r.getMessage() for r in caplog.records]
     assert messages[3:] == ["97 more similar warnings were not logged", "bad frame 100"]
+
+
+def test_heartbeat_cpu_field_is_checked():
+    for cpu in (None, 0, 57.5, 180.0):
+        data = {"state": "running", "user_count": 1, "cpu": cpu}
+        assert rpc.decode(rpc.encode("heartbeat", data, "n1"), rpc.SLAVE_TO_MASTER).data == data
+    for cpu in (-1, float("nan"), float("inf"), "90", True, rpc.MAX_CPU_PERCENT + 1):
+        frame = rpc.encode("heartbeat", {"state": "running", "user_count": 1, "cpu": cpu}, "n1")
+        with pytest.raises(rpc.MessageError, match="'cpu'"):
+            rpc.decode(frame, rpc.SLAVE_TO_MASTER)

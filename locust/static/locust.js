@@ -265,12 +265,22 @@
     } else {
       banner.hidden = true;
     }
-    const hot = slaves.filter((s) => s.state !== "missing" && s.cpu_percent > CPU_WARNING);
-    showCpuWarning(hot.length ? hot.length + " slave" + (hot.length > 1 ? "s" : "") +
-      " above " + CPU_WARNING + "% CPU: response times include the generator's own delays" : "");
   }
 
-  function showCpuWarning(text) {
+  /* The saturation banner: the server's warning (above 90% CPU for 10 s,
+     see locust.saturation) or, until then, what is above 90% now. */
+  function renderCpuWarning(report) {
+    let text = report.cpu_warning || "";
+    const active = report.state === "hatching" || report.state === "running";
+    if (!text && active) {
+      const hot = (report.slaves || []).filter((s) => s.state !== "missing" && s.cpu_percent > CPU_WARNING);
+      if (hot.length) {
+        text = hot.length + " slave" + (hot.length > 1 ? "s" : "") + " above " + CPU_WARNING +
+          "% CPU: response times include the generator's own delays";
+      } else if (!isDistributed && report.cpu_percent > CPU_WARNING) {
+        text = "This process is above " + CPU_WARNING + "% CPU: response times include the generator's own delays";
+      }
+    }
     const el = $("#cpu-warning");
     el.textContent = text;
     el.hidden = !text;
@@ -405,13 +415,10 @@
       setText("#cpu", formatCpu(report.cpu_percent));
       $("#cpu").classList.toggle("hot", report.cpu_percent > CPU_WARNING);
       if (report.slave_count !== undefined) setText("#slave-count", report.slave_count);
-      if (!isDistributed) {
-        showCpuWarning(active && report.cpu_percent > CPU_WARNING ? "This process is above " +
-          CPU_WARNING + "% CPU: response times include the generator's own delays" : "");
-      }
       renderStats(report);
       renderFailures(report.errors);
       renderSlaves(report);
+      renderCpuWarning(report);
       await refreshHistory();
       $("#connection-lost").hidden = true;
       body.classList.remove("stale");
