@@ -222,7 +222,7 @@ def test_page_assets_are_local_and_served(server):
     assert "javascript" in types_seen["js"]
     assert any(r.endswith("uPlot.iife.min.js") for r in refs)
     assert get(server, "/static/uPlot.LICENSE").text.startswith("The MIT License")
-    for asset in ("style.css", "locust.js", "charts.js"):
+    for asset in ("style.css", "locust.js", "charts.js", "charts.css"):
         text = get(server, "/static/" + asset).text
         assert not re.search(r"https?://(?!www\.w3\.org)", text), asset
 

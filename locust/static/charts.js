@@ -2,8 +2,9 @@
  * Charts of a Locust test over time, drawn with uPlot from history samples.
  *
  * Standalone: it needs uPlot (uPlot.iife.min.js and uPlot.min.css, vendored
- * beside this file) and the DOM, nothing else -- no server, no fetch -- so a
- * static HTML report can inline uPlot, this file and the samples:
+ * beside this file), its layout (charts.css) and the DOM, nothing else -- no
+ * server, no fetch -- so a static HTML report can inline uPlot, charts.css,
+ * this file and the samples:
  *
  *   const charts = LocustCharts.create(document.getElementById("charts"));
  *   charts.setData(history);     // {time: [...], user_count: [...], rps: [...],
@@ -64,6 +65,7 @@
   class Charts {
     constructor(container, options) {
       this.container = container;
+      container.classList.add("charts");
       this.options = options || {};
       this.data = emptyColumns();
       this.plots = [];
