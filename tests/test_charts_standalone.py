@@ -43,7 +43,8 @@ def page_html(samples):
 <script>%s</script><script>%s</script>
 <script>window.charts = LocustCharts.create(document.getElementById("charts"));
 window.charts.setData(%s);</script></body></html>""" % (
-        read("uPlot.min.css"), read("charts.css"), read("uPlot.iife.min.js"), read("charts.js"), json.dumps(samples))
+        read("uPlot.min.css"), read("charts.css"), read("uPlot.iife.min.js"), read("charts.js"),
+        json.dumps(samples))
 
 
 def test_charts_render_from_inlined_samples_offline():
