@@ -30,9 +30,9 @@ a few dozen request names costs a few milliseconds per poll.
 its last one (~1.5 ms).
 
 The page itself is ``templates/index.html`` (a bottle SimpleTemplate) with
-``static/locust.js`` (polling, tables, dialogs), ``static/charts.js`` (the
-charts, built from history samples alone so that a static report can
-inline it), uPlot (``static/uPlot.iife.min.js``, ``static/uPlot.min.css``,
+``static/locust.js`` (polling, tables, dialogs), ``static/charts.js`` and
+``static/charts.css`` (the charts, built from history samples alone so that
+a static report can inline them), uPlot (``static/uPlot.iife.min.js``, ``static/uPlot.min.css``,
 vendored with its ``static/uPlot.LICENSE``) and ``static/style.css``, all
 served from this package: the dashboard needs no internet access.
 """
