@@ -57,7 +57,7 @@ __all__ = [
     "MASTER_TO_SLAVE", "SLAVE_TO_MASTER", "RateLimitedLog",
     "HEARTBEAT_INTERVAL", "HEARTBEAT_LIVENESS", "REPORT_INTERVAL", "MIN_REPORT_INTERVAL",
     "heartbeat_interval", "report_interval", "MAX_ENTRIES_PER_REPORT", "MAX_ERRORS_PER_REPORT",
-    "MAX_BUCKETS_PER_REPORT", "check_stats",
+    "MAX_BUCKETS_PER_REPORT", "check_stats", "entry_buckets",
     "MAX_RESPONSE_TIME", "MAX_BUCKET", "MAX_COUNT", "MAX_CLOCK_SKEW", "MAX_SLAVES",
 ]
 
@@ -81,6 +81,14 @@ MAX_NODE_ID = 255
 #: The most nodes a master knows at once, candidates included (the default
 #: of ``--max-slaves``).
 MAX_SLAVES = 10_000
+#: Highest CPU percentage a heartbeat may carry (a process on many cores
+#: can pass 100%).
+MAX_CPU_PERCENT = 100_000
+#: Largest memory a heartbeat may carry, in bytes (1 PiB).
+MAX_MEMORY = 2 ** 50
+#: Most seconds of window histograms in one stats entry of a report (a
+#: slave sends those since its last report: a few).
+MAX_WINDOW_SLOTS = 120
 
 # -- the bounds of a statistics report ---------------------------------------
 # Every number a slave reports is checked against these before anything is
@@ -203,6 +211,15 @@ def _is_per_second(value):
             and _ints_within(value.values(), 0, MAX_COUNT))
 
 
+def _is_window(value):
+    # The window: {second: {bucket: count}}, seconds within MAX_CLOCK_SKEW of now.
+    if not isinstance(value, dict) or len(value) > MAX_WINDOW_SLOTS:
+        return False
+    now = int(wall_clock())
+    return (_ints_within(value.keys(), now - MAX_CLOCK_SKEW, now + MAX_CLOCK_SKEW)
+            and all(_is_histogram(slot) for slot in value.values()))
+
+
 def _map_of(check_key, check_value, limit):
     return lambda value: isinstance(value, dict) and len(value) <= limit and all(
         check_key(k) and check_value(v) for k, v in value.items())
@@ -240,6 +257,13 @@ ENTRY_FIELDS = {
     "response_times": _is_histogram,
     "num_reqs_per_sec": _is_per_second,
     "num_fail_per_sec": _may_be_absent(_is_per_second),
+    # Failures with a response time (locust.stats: the all_* figures) and
+    # the rolling window; a report may leave them out (older senders).
+    "fail_response_times": _may_be_absent(_is_histogram),
+    "total_fail_response_time": _may_be_absent(_in_range(0, MAX_COUNT * MAX_RESPONSE_TIME)),
+    "max_fail_response_time": _may_be_absent(_is_ms),
+    "min_fail_response_time": _may_be_absent(_optional(_is_ms)),
+    "window_times": _may_be_absent(_is_window),
 }
 
 #: Rules between the fields of one entry (their fields passed ENTRY_FIELDS).
@@ -252,7 +276,20 @@ ENTRY_RULES = (
      lambda e: e["total_content_length"] <= e["num_requests"] * MAX_CONTENT_LENGTH),
     ("min_response_time is over max_response_time",
      lambda e: e["min_response_time"] is None or e["min_response_time"] <= e["max_response_time"]),
+    ("its failures' histogram holds more times than num_failures",
+     lambda e: sum(e.get("fail_response_times", {}).values()) <= e["num_failures"]),
+    ("total_fail_response_time is over num_failures times the longest time",
+     lambda e: e.get("total_fail_response_time", 0) <= e["num_failures"] * MAX_RESPONSE_TIME),
+    ("its window holds more times than requests",
+     lambda e: sum(sum(slot.values()) for slot in e.get("window_times", {}).values())
+     <= e["num_requests"] + e["num_failures"]),
 )
+
+
+def entry_buckets(entry):
+    """The histogram buckets of an entry: what merging it costs."""
+    return (len(entry["response_times"]) + len(entry.get("fail_response_times", ()))
+            + sum(len(slot) for slot in entry.get("window_times", {}).values()))
 
 
 def _entry_problem(entry):
@@ -307,7 +344,7 @@ def check_stats(data):
         problem = _entry_problem(entry)
         if problem:
             return problem
-        buckets += len(entry["response_times"])
+        buckets += entry_buckets(entry)
     if buckets > MAX_BUCKETS_PER_REPORT:
         return "%d histogram buckets, more than %d in one report" % (
             buckets, MAX_BUCKETS_PER_REPORT)
@@ -345,7 +382,9 @@ SLAVE_TO_MASTER = {
     "exception": _fields(msg=_text(MAX_TEXT), traceback=_text(MAX_TEXT)),
     "client_stopped": _anything,
     "quit": _anything,
-    "heartbeat": _fields(state=_is_state, user_count=_optional(_is_users)),
+    "heartbeat": _fields(state=_is_state, user_count=_optional(_is_users),
+                         cpu=_optional(_in_range(0, MAX_CPU_PERCENT)),
+                         memory=_optional(lambda v: _is_int(v) and 0 <= v <= MAX_MEMORY)),
 }
 #: Types a master may send a slave.
 MASTER_TO_SLAVE = {

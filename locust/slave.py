@@ -25,7 +25,7 @@ import math
 import socket
 import uuid
 
-from . import events, rpc
+from . import events, rpc, saturation
 from .endpoint import HEARTBEAT, MAIN, Endpoint
 from .engine import Event, get_hub, killall, sleep, spawn
 from .runners import STATE_STOPPED, LocustRunner
@@ -51,6 +51,8 @@ class SlaveLocustRunner(LocustRunner):
 
     #: Seconds between two statistics reports.
     report_interval = rpc.REPORT_INTERVAL
+    #: The master keeps the history of the merged statistics.
+    record_history = False
 
     def __init__(self, locust_classes, options=None, stats=None):
         super().__init__(locust_classes, options, stats)
@@ -246,7 +248,9 @@ class SlaveLocustRunner(LocustRunner):
         hub = get_hub()
         self._announce()
         while True:
-            self._send("heartbeat", {"state": self.state, "user_count": self.user_count},
+            self._send("heartbeat", {"state": self.state, "user_count": self.user_count,
+                                     "cpu": getattr(self, "cpu_percent", None),
+                                     "memory": saturation.rss_bytes()},
                        channel=HEARTBEAT)
             now = hub.clock()
             silent = now - self._last_master
@@ -286,7 +290,7 @@ def _split_report(data):
     entries, errors = data["stats"], data.get("errors") or {}
     groups, group, buckets = [], [], 0
     for entry in entries:
-        size = len(entry["response_times"])
+        size = rpc.entry_buckets(entry)
         if group and (len(group) == rpc.MAX_ENTRIES_PER_REPORT
                       or buckets + size > rpc.MAX_BUCKETS_PER_REPORT):
             groups.append(group)

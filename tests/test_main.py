@@ -208,8 +208,12 @@ def test_show_task_ratio_of_selected_class(locustfile, tmp_path):
 def test_missing_locustfile(tmp_path):
     result = run_locust(["-f", "nope.py"], tmp_path)
     assert result.returncode == 1
-    assert "Could not find any locustfile! Ensure file ends in '.py'" in result.stderr
+    assert "Could not find any locustfile! Looked for nope.py in %s" % tmp_path in result.stderr
     assert_one_clean_line(result)
+    result = run_locust(["-f", "sub/nope"], tmp_path)
+    assert result.returncode == 1
+    assert "Looked for %s or %s." % (tmp_path / "sub" / "nope.py", tmp_path / "sub" / "nope") \
+        in result.stderr
 
 
 def test_locustfile_that_fails_to_import_shows_its_traceback(tmp_path):
@@ -250,7 +254,6 @@ USAGE_ERRORS = [
     (["--bogus"], "unrecognized"),
     # Each of these was accepted, then hung, failed per task or exited 1.
     (["-c", "1000000000", "-H", "http://127.0.0.1:1"], "at most 1000000 per process"),
-    (["-H", "http://127.0.0.1:99999"], "has no valid port"),
     (["--web-auth", "nocolon"], "--web-auth: must be given as user:password"),
     (["--report-interval", "0.1"], "report-interval"),
     (["--stop-timeout", "-1"], "stop-timeout"),
@@ -293,8 +296,8 @@ def test_http_locust_with_a_host_that_is_not_an_http_url(locustfile, tmp_path, h
     assert_one_clean_line(result)
 
 
-def test_a_port_out_of_range_in_a_class_host_exits_1(tmp_path):
-    (tmp_path / "badport.py").write_text(textwrap.dedent('''
+def test_a_host_port_out_of_range_is_refused_before_the_run(tmp_path, counting_target):
+    (tmp_path / "ported.py").write_text(textwrap.dedent('''
         from locust import HttpLocust, TaskSet, task
 
         class T(TaskSet):
@@ -304,12 +307,20 @@ def test_a_port_out_of_range_in_a_class_host_exits_1(tmp_path):
 
         class U(HttpLocust):
             task_set = T
-            host = "http://127.0.0.1:99999"
+            host = "http://127.0.0.1:70000"
     '''))
-    result = run_locust(["-f", "badport.py", "--no-web", "-c", "1", "-t", "1s"], tmp_path)
-    assert result.returncode == 1
-    assert "U's host 'http://127.0.0.1:99999' has no valid port" in result.stderr
+    args = ["-f", "ported.py", "--no-web", "-c", "1", "-t", "1s"]
+    result = run_locust(args + ["-H", "http://127.0.0.1:99999"], tmp_path)
+    assert result.returncode == 2
+    assert "argument -H/--host: the port 99999 of 'http://127.0.0.1:99999' is out of range" \
+        in result.stderr
     assert_one_clean_line(result)
+    result = run_locust(args, tmp_path)
+    assert result.returncode == 1
+    assert "U has a host whose port is out of range (0-65535): 'http://127.0.0.1:70000' " \
+        "(from its host attribute)" in result.stderr
+    assert_one_clean_line(result)
+    assert counting_target.count == 0
 
 
 def test_web_port_in_use(locustfile, tmp_path, counting_target):
@@ -351,7 +362,9 @@ def test_unwritable_logfile(locustfile, tmp_path):
 
 def test_headless_run_time_summary_and_csv(locustfile, tmp_path, counting_target):
     prefix = tmp_path / "out"
-    result = run_locust(["--no-web", "-c", "5", "-r", "100", "-t", "2s", "-H", counting_target.url,
+    # 4 s: the periodic table comes every 2 s, so at least one is printed
+    # whatever the machine's load (with -t 2s it raced the time limit).
+    result = run_locust(["--no-web", "-c", "5", "-r", "100", "-t", "4s", "-H", counting_target.url,
                          "--csv", str(prefix), "WebUser"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -539,20 +552,21 @@ def test_web_ui_refuses_a_user_count_no_process_can_run(locustfile, tmp_path, co
 def test_periodic_tables_and_csv_take_a_bounded_share_of_the_time(monkeypatch, tmp_path):
     # With 150,000 request names, rewriting the CSV files every 2 s took 37%
     # of the throughput: a round that takes long postpones the next one.
-    from locust import main as locust_main
+    from locust import summary
     from locust.engine import sleep as engine_sleep
     from locust.engine import spawn
     calls = []
 
-    def slow_write(stats, prefix, exceptions=None):
+    def slow_tick(self):
         calls.append(time.monotonic())
         time.sleep(0.02)  # as if there were many entries (blocks, as writing does)
 
-    monkeypatch.setattr(locust_main, "STATS_INTERVAL", 0.01)
-    monkeypatch.setattr(locust_main.stats_report, "write_csv_files", slow_write)
-    runner = SimpleNamespace(stats=None, exceptions={})
-    loop = spawn(locust_main._stats_loop, runner, False, str(tmp_path / "x"))
+    monkeypatch.setattr(summary, "INTERVAL", 0.01)
+    monkeypatch.setattr(summary.RunReport, "tick", slow_tick)
+    report = summary.RunReport(SimpleNamespace(stats=None, exceptions={}),
+                               SimpleNamespace(no_web=True, csv_prefix=str(tmp_path / "x")))
+    loop = spawn(report._loop)
     engine_sleep(1.2)
     loop.kill()
-    # Unbounded, that is ~40 writes; at most 5% of the time, ~3.
+    # Unbounded, that is ~40 ticks; at most 5% of the time, ~3.
     assert 1 <= len(calls) <= 6, len(calls)

@@ -76,7 +76,7 @@ def test_a_report_with_more_names_than_the_master_accepts_is_split():
 
 
 def test_a_report_with_more_buckets_than_the_master_accepts_is_split(monkeypatch):
-    monkeypatch.setattr(rpc, "MAX_BUCKETS_PER_REPORT", 250)
+    monkeypatch.setattr(rpc, "MAX_BUCKETS_PER_REPORT", 450)
     stats = RequestStats()
     for i in range(10):
         for ms in range(100):  # 100 buckets each
