@@ -39,8 +39,9 @@ __all__ = ["LocustArgumentParser", "create_parser", "add_custom_group", "command
 EXIT_CODES_HELP = """\
 Exit status:
   0  the run was clean
-  1  a request failed, a task raised an exception, or users were started
-     but no request was made (--exit-code-on-error N changes this 1)
+  1  a request failed (one cut by a stop included), a task raised an
+     exception, users were started but no request was made, or a
+     distributed run lost a slave (--exit-code-on-error N changes this 1)
   2  bad usage: an unknown option, a bad value, a bad threshold
   3  a threshold was crossed (see --threshold)"""
 
@@ -90,6 +91,26 @@ def positive_float(text):
         raise argparse.ArgumentTypeError("invalid number: %r" % text) from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError("must be a number above 0: %r" % text)
+    return value
+
+
+def non_negative_float(text):
+    """A finite float >= 0 (argparse type)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError("invalid number: %r" % text) from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("must be a number, 0 or more: %r" % text)
+    return value
+
+
+def report_interval(text):
+    """Seconds between two reports of a slave: at least locust.rpc.MIN_REPORT_INTERVAL."""
+    from .rpc import MIN_REPORT_INTERVAL
+    value = positive_float(text)
+    if value < MIN_REPORT_INTERVAL:
+        raise argparse.ArgumentTypeError("must be at least %g: %r" % (MIN_REPORT_INTERVAL, text))
     return value
 
 
@@ -286,6 +307,10 @@ def create_parser():
         help="Stop after this time, e.g. 30 (seconds), 30s, 5m, 1h30m")
     add("-n", "--num-request", "--num-requests", dest="num_requests", type=positive_int,
         default=None, metavar="N", help="Stop after this many requests (successes + failures)")
+    add("-s", "--stop-timeout", dest="stop_timeout", type=non_negative_float, default=None,
+        metavar="SECONDS", help="Seconds a stopping user may take to finish the request it has "
+                                "on the wire (default 5); one still running then is counted as "
+                                "a failure, 'request interrupted by stop'")
     add("-l", "--list", dest="list_commands", action="store_true", config=False,
         help="List the Locust classes and exit")
     add("locust_classes", nargs="*", metavar="LocustClass",
@@ -335,6 +360,13 @@ def create_parser():
         type=positive_float, default=None, metavar="SECONDS",
         help="A slave exits after this many seconds without its master (default: "
              "it waits for the master to come back)")
+    add("--max-workers", "--max-slaves", dest="max_slaves", type=positive_int, default=None,
+        metavar="N", help="Master: the most slaves (and nodes announcing themselves) it "
+                          "knows at once; more are refused (default 10000)")
+    add("--report-interval", dest="report_interval", type=report_interval, default=None,
+        metavar="SECONDS", help="Slave: seconds between two statistics reports to the master "
+                                "(default 3, at least 0.5): the requests of the last interval "
+                                "of a slave that dies are lost")
 
     # Shown once it has options (a group without any is left out of --help).
     parser.add_argument_group("Tag options")

@@ -51,6 +51,7 @@ from urllib3.exceptions import HTTPError as _U3HTTPError
 from urllib3.util.timeout import Timeout as _U3Timeout
 
 from . import __version__, events
+from ._http import insecure
 from ._http.catch_response import ResponseContextManager
 from ._http.pool import NO_RETRIES, NO_TIMEOUT, Pools
 from ._http.request import (
@@ -86,6 +87,7 @@ from ._http.response import (
     Timeout,
     TooManyRedirects,
 )
+from .engine import GreenletExit
 
 __all__ = [
     "HttpSession", "ResponseContextManager", "Response", "PreparedRequest",
@@ -96,6 +98,7 @@ __all__ = [
 ]
 
 _perf_counter = time.perf_counter
+insecure.warn_once_per_host()
 #: What every session sends until it changes its own ``headers``.
 _DEFAULT_HEADERS = CaseInsensitiveDict({
     "User-Agent": "python-locust/%s" % __version__,
@@ -298,6 +301,15 @@ class HttpSession:
             response = Response.failed(exc, prep)
         except RequestException as exc:
             response = Response.failed(exc, prep)
+        except GreenletExit as exc:
+            # Killed on the wire (a stop whose grace ran out): the target may
+            # have this request, so it is reported, as a failure.
+            if name is None:
+                name = target.path if extra is None or extra.path is None else extra.path
+            events.request_failure.fire(request_type=method, name=name,
+                                        response_time=(_perf_counter() - start) * 1000.0,
+                                        exception=exc)
+            raise
         response_time = (_perf_counter() - start) * 1000.0
 
         if name is None:

@@ -1,12 +1,23 @@
 """The master of a distributed run: drives slaves (the slave is in locust.slave).
 
 The master (:class:`MasterLocustRunner`) runs no users. It binds two ZeroMQ
-ROUTER sockets (see :mod:`locust.rpc` for the wire), splits every hatch
-exactly over the slaves that are not missing, merges their statistics and
-exceptions, and keeps its own state (ready, hatching, running, stopped)
-from theirs. A slave (:class:`SlaveLocustRunner`) runs users with the
-machinery of :class:`locust.runners.LocustRunner`, with the per-class
-counts the master chose for it.
+ROUTER sockets (:class:`locust.endpoint.Endpoint`; the wire:
+:mod:`locust.rpc`), splits every hatch exactly over the slaves that are not
+missing, merges their statistics and exceptions, and keeps its own state
+(ready, hatching, running, stopped) from theirs. A slave
+(:class:`locust.slave.SlaveLocustRunner`) runs users with the machinery of
+:class:`locust.runners.LocustRunner`, with the per-class counts the master
+chose for it.
+
+**Joining.** A node that announces itself (``client_ready``) is only a
+*candidate*: it counts for nothing until a heartbeat from it arrives on the
+heartbeat port (P+1), which a real slave sends at once and every interval
+after. So nodes that send nothing but ``client_ready`` (a flood of them, or
+a stray tool) never take a share of the users from the real slaves; a
+candidate silent for :data:`locust.rpc.HEARTBEAT_LIVENESS` intervals is
+forgotten. At most ``--max-slaves`` nodes (default :data:`MAX_SLAVES`,
+candidates included) are known at once; more are refused, with a
+rate-limited line.
 
 **Splitting.** ``N`` users are split over the Locust classes by weight
 (:func:`locust.runners.weight_split`), then over the ``k`` slaves, sorted by
@@ -17,36 +28,48 @@ Each slave's hatch rate is its share of the total rate, so all finish
 hatching together. A slave that joins (or comes back) while a test runs
 triggers a *rebalance*: every slave gets its new share, the surplus users
 of the others are removed; ``hatch_complete`` is not fired again for it.
+Rebalances are coalesced: at most one per :data:`REBALANCE_INTERVAL`
+seconds, whatever the number of slaves that joined meanwhile. A hatch never
+completes while no slave is active (they all went missing): it completes
+once they are back and have their shares.
 
 **Statistics.** A slave sends the delta of its statistics every
-:data:`locust.rpc.REPORT_INTERVAL` seconds (with ``user_count`` and whatever the
-``report_to_master`` listeners add), and a final one when it stops and
-when it quits, before ``client_stopped`` / ``quit``. The master merges each
-report exactly and fires ``slave_report``; when it stops it waits (a
+``--report-interval`` seconds (default :data:`locust.rpc.REPORT_INTERVAL`,
+with ``user_count`` and whatever the ``report_to_master`` listeners add),
+and a final one when it stops and when it quits, before ``client_stopped`` /
+``quit``. The master merges each report exactly and fires ``slave_report``;
+a report is checked field by field when it is decoded (:mod:`locust.rpc`)
+and merged into a scratch copy first, so one bad report is dropped whole and
+never breaks the merged statistics. When the master stops it waits (a
 bounded time) for every busy slave's ``client_stopped``, so its totals are
-the sum of what the slaves measured. Reports from unknown slaves are logged
-and ignored. The request cap (``-n``) is checked by the master on the
-merged count: the slaves may overshoot it by the requests in flight and
-those made during one report interval.
+the sum of what the slaves measured. Reports from unknown slaves, and
+reports measured before the current test or the last reset of the
+statistics, are ignored. The request cap (``-n``) is checked by the master
+on the merged count: the slaves may overshoot it by the requests in flight
+and those made during one report interval.
 
 **Liveness.** Both sides send heartbeats every ``heartbeat_interval``
 seconds (default 1). A slave the master has not heard from for
 :data:`locust.rpc.HEARTBEAT_LIVENESS` intervals is marked *missing* (logged; its users
 no longer count; the test goes on with the others; it is not replaced by
-a rebalance). A slave that does not hear from its master for as long stops
-its users and announces itself (``client_ready``) every few seconds, so it
-rejoins a master that comes back; with ``slave_exit_timeout`` it exits
-(status 1) after that many silent seconds instead of waiting forever.
+a rebalance). :meth:`MasterLocustRunner.run_notes` lists, for the final
+summary, each slave that went missing and when: one that never came back
+took the requests of its last report interval with it, and the run exits 1.
+A slave that does not hear from its master for as long stops its users and
+announces itself (``client_ready``) every few seconds, so it rejoins a
+master that comes back; with ``slave_exit_timeout`` it exits (status 1)
+after that many silent seconds instead of waiting forever.
 """
 
 import logging
 import time
 
-from greenlet import getcurrent
-
 from . import events, rpc
-from .engine import Event, get_hub, sleep, spawn, zmq
+from .endpoint import HEARTBEAT, MAIN, Endpoint
+from .engine import Event, get_hub, killall, sleep, spawn, spawn_later
+from .rpc import MAX_SLAVES
 from .runners import (
+    MAX_USERS_PER_PROCESS,
     STATE_HATCHING,
     STATE_INIT,
     STATE_MISSING,
@@ -55,10 +78,20 @@ from .runners import (
     LocustRunner,
     weight_split,
 )
+from .stats import RequestStats
 
-__all__ = ["MasterLocustRunner", "SlaveNode", "split_over_slaves"]
+__all__ = ["MasterLocustRunner", "SlaveNode", "split_over_slaves", "MAX_SLAVES",
+           "REBALANCE_INTERVAL"]
 
 logger = logging.getLogger("locust.runners")
+
+#: Shortest time (s) between two rebalances: the joins within it share one.
+REBALANCE_INTERVAL = 0.5
+#: Nodes looked at (heartbeats sent, liveness checked) before the master's
+#: heartbeat loop lets the hub run the rest.
+_LOOP_BATCH = 500
+#: The most notes about missing slaves in the final summary.
+_NOTES = 20
 
 
 def split_over_slaves(class_counts, slaves):
@@ -107,10 +140,6 @@ class _Notifier:
         return True
 
 
-def _shown(identity):
-    return repr(bytes(identity[:60]))
-
-
 # ------------------------------------------------------------------ master
 
 class SlaveNode:
@@ -140,8 +169,10 @@ class MasterLocustRunner(LocustRunner):
     ``options.master_bind_port`` (default 5557) and the next one; port 0
     picks a free pair (see :attr:`master_bind_port` afterwards). Raises
     OSError when it cannot bind. ``clients`` maps node ids to
-    :class:`SlaveNode`, missing ones included; ``slave_count`` counts the
-    others.
+    :class:`SlaveNode`, missing ones included (candidates, which have sent
+    no heartbeat yet, are not in it); ``slave_count`` counts the others.
+    ``options.max_slaves`` bounds the nodes known (default
+    :data:`MAX_SLAVES`).
     """
 
     #: A slave's second is complete once its next report has arrived.
@@ -153,57 +184,32 @@ class MasterLocustRunner(LocustRunner):
         port = getattr(options, "master_bind_port", None)
         self.master_bind_port = 5557 if port is None else port
         self.heartbeat_interval = rpc.heartbeat_interval(options)
+        self.max_slaves = int(getattr(options, "max_slaves", None) or MAX_SLAVES)
         self.clients = {}
+        #: Each time a slave went missing: {"id", "at" (time.time), "users",
+        #: "back" (time.time, or None while it is still missing)}.
+        self.missing = []
+        self._candidates = {}       # node id -> SlaveNode: announced, no heartbeat yet
         self._generation = 0
-        # Bumped by every reset of the statistics: a report measured before
-        # the reset (sent, or queued, before the slave heard of it) carries
-        # an older epoch and is dropped, so a reset leaves nothing behind.
+        # Bumped by every new test and every reset of the statistics: a
+        # report measured before (sent, or queued, before the slave heard of
+        # it) carries an older epoch and is dropped, so nothing from before
+        # a reset or from an earlier test enters the statistics.
         self._stats_epoch = 0
         self._pending = set()       # node ids whose hatch_complete is awaited
         self._rebalancing = False   # the current hatch is a rebalance: no event
+        self._rebalancer = None     # the greenlet of a coalesced rebalance to come
+        self._last_hatch = None     # hub-clock time of the last hatch sent
         self._notifier = _Notifier()
-        self._bad = rpc.RateLimitedLog(logger)
         self._closed = False
-        self._context = zmq.Context()
-        try:
-            self._router, self._heartbeats = self._bind()
-        except Exception:
-            self._context.destroy(linger=0)
-            raise
+        self._endpoint = Endpoint.bind(self.master_bind_host, self.master_bind_port,
+                                       rpc.SLAVE_TO_MASTER, self._handle)
+        self.master_bind_port = self._endpoint.port
+        self._bad = self._endpoint.bad
         logger.info("Master listening for slaves on %s:%d and %d", self.master_bind_host,
                     self.master_bind_port, self.master_bind_port + 1)
-        self._greenlets = [spawn(self._receive, self._router),
-                           spawn(self._receive, self._heartbeats),
-                           spawn(self._heartbeat_loop)]
-
-    def _socket(self):
-        sock = self._context.socket(zmq.ROUTER)
-        sock.setsockopt(zmq.LINGER, 0)
-        # libzmq drops a peer that sends a bigger frame before buffering it.
-        sock.setsockopt(zmq.MAXMSGSIZE, rpc.MAX_MESSAGE_SIZE)
-        return sock
-
-    def _bind(self):
-        host = self.master_bind_host
-        tries = 50 if self.master_bind_port == 0 else 1
-        for _ in range(tries):
-            main, beats = self._socket(), self._socket()
-            try:
-                if self.master_bind_port == 0:
-                    port = main.bind_to_random_port("tcp://%s" % host, 1024, 65534)
-                else:
-                    port = self.master_bind_port
-                    main.bind("tcp://%s:%d" % (host, port))
-                beats.bind("tcp://%s:%d" % (host, port + 1))
-            except zmq.ZMQError as exc:
-                main.close()
-                beats.close()
-                error = exc
-                continue
-            self.master_bind_port = port
-            return main, beats
-        raise OSError("could not bind the master ports %s:%s and +1: %s" % (
-            host, self.master_bind_port, error))
+        self._endpoint.start()
+        self._greenlets = [spawn(self._heartbeat_loop)]
 
     # -- counting ---------------------------------------------------------
 
@@ -221,20 +227,48 @@ class MasterLocustRunner(LocustRunner):
         """Users on the slaves that are not missing."""
         return sum(n.user_count for n in self._active())
 
+    @property
+    def max_users(self):
+        """:data:`locust.runners.MAX_USERS_PER_PROCESS` per active slave."""
+        return MAX_USERS_PER_PROCESS * max(1, self.slave_count)
+
+    def run_notes(self):
+        """One note per time a slave went missing during a test: ``[(text,
+        lost)]``; ``lost`` when it never came back (its last report interval
+        is not counted). At most :data:`_NOTES` of them, then a count."""
+        notes = []
+        for episode in self.missing[:_NOTES]:
+            at = time.strftime("%H:%M:%S", time.localtime(episode["at"]))
+            if episode["back"] is None:
+                notes.append((
+                    "Slave %s went missing at %s with %d users and never came back: the "
+                    "requests it made in its last report interval are not counted" % (
+                        episode["id"], at, episode["users"]), True))
+            else:
+                notes.append(("Slave %s was missing from %s to %s (it came back; its "
+                              "measurements were reported then)" % (
+                                  episode["id"], at,
+                                  time.strftime("%H:%M:%S", time.localtime(episode["back"]))),
+                              False))
+        if len(self.missing) > _NOTES:
+            rest = self.missing[_NOTES:]
+            notes.append(("... and %d more times a slave went missing (see the log)" % len(rest),
+                          any(episode["back"] is None for episode in rest)))
+        return notes
+
     # -- sending ----------------------------------------------------------
 
-    def _send(self, node, message_type, data=None, sock=None):
+    def _send(self, node, message_type, data=None, channel=MAIN):
         frame = rpc.encode(message_type, data, "master")
-        try:
-            # A ROUTER never blocks: it drops for an unknown or full peer.
-            (sock or self._router).send_multipart([node.identity, frame], flags=zmq.NOBLOCK)
-        except zmq.ZMQError as exc:
-            logger.debug("Could not send %s to %s: %s", message_type, node.id, exc)
+        if not self._endpoint.send(frame, channel, node.identity):
+            logger.debug("Could not send %s to %s", message_type, node.id)
 
     # -- hatching ---------------------------------------------------------
 
     def begin_test(self):
-        """A new test: as the base class, and ``master_start_hatching`` fires."""
+        """A new test: as the base class (reports of earlier tests are ignored
+        from now on), and ``master_start_hatching`` fires."""
+        self._stats_epoch += 1
         super().begin_test()
         events.master_start_hatching.fire()
 
@@ -248,7 +282,8 @@ class MasterLocustRunner(LocustRunner):
 
         Starts a test, or changes the count of a running one. With ``wait``
         returns when every slave reported hatch_complete. Raises ValueError
-        for a bad count or rate, or when no slave is connected.
+        for a bad count or rate, or when no slave is connected, and
+        UserCountError (a ValueError) for more than :attr:`max_users`.
         """
         locust_count = self.num_clients if locust_count is None else locust_count
         hatch_rate = self.hatch_rate if hatch_rate is None else hatch_rate
@@ -256,14 +291,16 @@ class MasterLocustRunner(LocustRunner):
             raise ValueError("the number of users must not be negative (got %r)" % locust_count)
         if not hatch_rate or hatch_rate <= 0:
             raise ValueError("the hatch rate must be more than 0 (got %r)" % hatch_rate)
-        target = self.split_users(locust_count)
         if not self._active():
             raise ValueError("no slaves are connected: start some with --slave")
+        self.check_user_count(locust_count)
+        target = self.split_users(locust_count)
         self.num_clients = locust_count
         self.hatch_rate = hatch_rate
         if self.state in (STATE_INIT, STATE_STOPPED):
             self.begin_test()
         self._rebalancing = False
+        self._cancel_rebalance()
         self._send_hatch(target)
         if wait:
             self._notifier.wait_for(lambda: self.state != STATE_HATCHING, 3600)
@@ -272,6 +309,7 @@ class MasterLocustRunner(LocustRunner):
         slaves = self._active()
         self.state = STATE_HATCHING
         self._generation += 1
+        self._last_hatch = get_hub().clock()
         shares = split_over_slaves(target, len(slaves))
         self._pending = {node.id for node in slaves}
         for node, share in zip(slaves, shares):
@@ -287,8 +325,24 @@ class MasterLocustRunner(LocustRunner):
                     "/".join(str(sum(s.values())) for s in shares))
         self._notifier.notify()
 
+    def _rebalance_soon(self):
+        """Rebalance (a slave joined or came back), at most once per
+        REBALANCE_INTERVAL: joins meanwhile share the one to come."""
+        if self._rebalancer is not None or self._closed:
+            return
+        delay = 0.0
+        if self._last_hatch is not None:
+            delay = max(0.0, self._last_hatch + REBALANCE_INTERVAL - get_hub().clock())
+        self._rebalancer = spawn_later(delay, self._rebalance)
+
+    def _cancel_rebalance(self):
+        glet, self._rebalancer = self._rebalancer, None
+        if glet is not None and not glet.dead:
+            glet.kill(block=False)
+
     def _rebalance(self):
         """Send new shares to every slave (one joined or came back mid-test)."""
+        self._rebalancer = None
         if self.state not in (STATE_HATCHING, STATE_RUNNING) or not self._active():
             return
         if self.state == STATE_RUNNING:
@@ -297,7 +351,9 @@ class MasterLocustRunner(LocustRunner):
         self._send_hatch(self.split_users(self.num_clients))
 
     def _check_hatch_done(self):
-        if self.state != STATE_HATCHING or self._pending:
+        if self.state != STATE_HATCHING or self._pending or not self._active():
+            # Not done while a slave owes its hatch_complete, nor while every
+            # slave is missing: nobody runs the users (their return rebalances).
             return
         if self._rebalancing:
             self.state = STATE_RUNNING
@@ -314,6 +370,7 @@ class MasterLocustRunner(LocustRunner):
         if self.state == STATE_STOPPED and self._stopped.is_set():
             return
         self._cancel_run_timer()
+        self._cancel_rebalance()
         self._generation += 1
         generation = self._generation
         self._pending = set()
@@ -334,7 +391,8 @@ class MasterLocustRunner(LocustRunner):
         """Stop the test, tell every slave to quit, wait for them (a few s), close."""
         if self._closed:
             return
-        self.stop()
+        if self.state != STATE_INIT:
+            self.stop()
         for node in self._active():
             self._send(node, "quit")
         self._notifier.wait_for(lambda: not self._active(),
@@ -347,53 +405,65 @@ class MasterLocustRunner(LocustRunner):
         if self._closed:
             return
         self._closed = True
-        current = getcurrent()
-        for glet in self._greenlets:
-            if glet is not current:
-                glet.kill(block=False)
-        self._router.close(linger=0)
-        self._heartbeats.close(linger=0)
-        self._context.term()
+        self._cancel_rebalance()
+        # From a new greenlet: close() may run in one of them.
+        spawn(killall, self._greenlets, block=False)
+        self._endpoint.close(linger=0)
 
     # -- receiving ----------------------------------------------------------
 
-    def _receive(self, sock):
-        while True:
-            try:
-                frames = sock.recv_multipart()
-            except zmq.ZMQError:
-                return  # closed
-            try:
-                self._handle(frames)
-            except Exception:
-                logger.exception("Failed to handle a message from a slave")
-
-    def _handle(self, frames):
-        if len(frames) != 2:
-            self._bad.warning("Dropped a message of %d frames (expected 2) from %s",
-                              len(frames), _shown(frames[0]))
-            return
-        identity, payload = frames
-        try:
-            msg = rpc.decode(payload, rpc.SLAVE_TO_MASTER)
-        except rpc.MessageError as exc:
-            self._bad.warning("Dropped a malformed message from %s: %s", _shown(identity), exc)
-            return
-        if msg.node_id.encode("utf-8") != identity:
-            self._bad.warning("Dropped a %s message: node id %r is not the sender's identity %s",
-                              msg.type, msg.node_id[:60], _shown(identity))
-            return
+    def _handle(self, msg, channel):
+        """A checked message from the endpoint's receive loops."""
         node = self.clients.get(msg.node_id)
-        if msg.type == "client_ready":
-            self._on_ready(msg.node_id, node)
-            return
         if node is None:
+            self._from_candidate(msg, channel)
+            return
+        self._seen(node, msg)
+        if msg.type == "client_ready":
+            self._on_ready_again(node)
+        else:
+            getattr(self, "_on_" + msg.type)(node, msg.data or {})
+        self._notifier.notify()
+
+    def _from_candidate(self, msg, channel):
+        """A message from a node that is not (yet) a slave."""
+        hub = get_hub()
+        node = self._candidates.get(msg.node_id)
+        if msg.type == "client_ready":
+            if node is not None:
+                node.last_seen = hub.clock()
+            elif len(self.clients) + len(self._candidates) >= self.max_slaves:
+                self._bad.warning("Refused slave %s: %d nodes are known already (--max-slaves)",
+                                  msg.node_id[:60], self.max_slaves)
+            else:
+                self._candidates[msg.node_id] = SlaveNode(msg.node_id, hub.clock())
+                logger.debug("Node %r announced itself; waiting for its heartbeat", msg.node_id)
+        elif node is None:
             if msg.type != "heartbeat":
                 self._bad.warning("Ignored a %s message from unknown slave %s",
                                   msg.type, msg.node_id[:60])
-            return
-        self._seen(node, msg)
-        getattr(self, "_on_" + msg.type)(node, msg.data or {})
+        elif msg.type == "heartbeat" and channel == HEARTBEAT:
+            self._admit(node, msg.data or {})
+        elif msg.type == "quit":
+            self._candidates.pop(node.id, None)
+        else:
+            self._bad.warning("Ignored a %s message from slave %s, which has sent no "
+                              "heartbeat yet", msg.type, msg.node_id[:60])
+
+    def _admit(self, node, data):
+        """A candidate's first heartbeat: it is a slave now."""
+        self._candidates.pop(node.id, None)
+        self.clients[node.id] = node
+        node.last_seen = get_hub().clock()
+        node.last_heartbeat = time.time()
+        node.state = data.get("state") or STATE_INIT
+        logger.info("Client %r reported as ready. Currently %d clients ready to swarm.",
+                    node.id, self.slave_count)
+        if self.state in (STATE_HATCHING, STATE_RUNNING):
+            self._rebalance_soon()
+        elif node.state in (STATE_HATCHING, STATE_RUNNING):
+            node.busy = True  # users of a test that is over: stop them
+            self._send(node, "stop")
         self._notifier.notify()
 
     def _seen(self, node, msg):
@@ -403,30 +473,26 @@ class MasterLocustRunner(LocustRunner):
             data = msg.data or {}
             node.state = data.get("state") or STATE_INIT
             logger.info("Slave %s is back (%s)", node.id, node.state)
+            for episode in reversed(self.missing):
+                if episode["id"] == node.id and episode["back"] is None:
+                    episode["back"] = time.time()
+                    break
             if self.state in (STATE_HATCHING, STATE_RUNNING):
-                self._rebalance()
+                self._rebalance_soon()
             elif node.state in (STATE_HATCHING, STATE_RUNNING):
                 node.busy = True
                 self._send(node, "stop")
 
-    def _on_ready(self, node_id, node):
-        hub = get_hub()
-        if node is None:
-            node = self.clients[node_id] = SlaveNode(node_id, hub.clock())
-            logger.info("Client %r reported as ready. Currently %d clients ready to swarm.",
-                        node_id, self.slave_count)
-        else:
-            self._seen(node, rpc.Message("client_ready", None, node_id))
-            if node.state == STATE_INIT and not node.busy:
-                return  # announced itself again before it heard from us
-            logger.info("Client %r announced itself again (was %s)", node_id, node.state)
-            node.state = STATE_INIT
-            node.user_count = 0
-            node.busy = False
-            self._pending.discard(node_id)
+    def _on_ready_again(self, node):
+        if node.state == STATE_INIT and not node.busy:
+            return  # announced itself again before it heard from us
+        logger.info("Client %r announced itself again (was %s)", node.id, node.state)
+        node.state = STATE_INIT
+        node.user_count = 0
+        node.busy = False
+        self._pending.discard(node.id)
         if self.state in (STATE_HATCHING, STATE_RUNNING):
-            self._rebalance()
-        self._notifier.notify()
+            self._rebalance_soon()
 
     def _on_hatching(self, node, _data):
         node.state = STATE_HATCHING
@@ -446,16 +512,19 @@ class MasterLocustRunner(LocustRunner):
             self._send(node, "reset_stats", {"stats_epoch": self._stats_epoch})
 
     def _on_stats(self, node, data):
-        if data.get("stats_epoch", 0) != self._stats_epoch:
-            # Measured before the last reset: its user count is still news.
-            node.user_count = data["user_count"]
-            return
-        try:
-            self.stats.merge(data)
-        except (KeyError, TypeError, ValueError) as exc:
-            self._bad.warning("Dropped a stats report of %s: %s", node.id, exc)
-            return
         node.user_count = data["user_count"]
+        epoch = data.get("stats_epoch")
+        if epoch is not None and epoch != self._stats_epoch:
+            return  # measured before this test or the last reset: only its user count is news
+        try:
+            # A scratch copy first: a report that cannot be merged is dropped
+            # whole and leaves the merged statistics as they were.
+            RequestStats().merge(data)
+        except Exception as exc:
+            self._bad.warning("Dropped a stats report of %s: %s: %s", node.id,
+                              type(exc).__name__, exc)
+            return
+        self.stats.merge(data)
         events.slave_report.fire(client_id=node.id, data=data)
         if self.stats.max_requests is not None and self.state in (STATE_HATCHING, STATE_RUNNING):
             self.check_request_cap()
@@ -484,18 +553,32 @@ class MasterLocustRunner(LocustRunner):
 
     def _heartbeat_loop(self):
         hub = get_hub()
-        while True:
+        frame = rpc.encode("heartbeat", None, "master")
+        while not self._closed:
             sleep(self.heartbeat_interval)
             now = hub.clock()
             limit = rpc.HEARTBEAT_LIVENESS * self.heartbeat_interval
-            for node in list(self.clients.values()):
+            for i, node in enumerate(list(self.clients.values())):
                 if node.state != STATE_MISSING and now - node.last_seen > limit:
                     self._mark_missing(node, now - node.last_seen)
-                self._send(node, "heartbeat", None, self._heartbeats)
+                self._endpoint.send(frame, HEARTBEAT, node.identity)
+                if i % _LOOP_BATCH == _LOOP_BATCH - 1:
+                    sleep(0)
+            silent = [n for n in self._candidates.values() if now - n.last_seen > limit]
+            for node in silent:
+                self._candidates.pop(node.id, None)
+            if silent:
+                self._bad.warning("Forgot %d nodes that announced themselves but sent no "
+                                  "heartbeat for %.1f s (e.g. %s)", len(silent), limit,
+                                  silent[0].id[:60])
 
     def _mark_missing(self, node, silent):
         logger.warning("Slave %s sent nothing for %.1f s: marked missing, its %d users "
                        "are no longer counted", node.id, silent, node.user_count)
+        if self.state in (STATE_HATCHING, STATE_RUNNING) or node.busy:
+            # It may have measured requests it never reported (an idle one did not).
+            self.missing.append({"id": node.id, "at": node.last_heartbeat,
+                                 "users": node.user_count, "back": None})
         node.state = STATE_MISSING
         node.busy = False
         self._pending.discard(node.id)

@@ -109,8 +109,11 @@ def slave_command(options, locustfile, class_names, master_host, master_port, ex
     cmd = [sys.executable, "-m", "locust", "-f", locustfile, "--slave", "--processes", "0",
            "--master-host", master_host, "--master-port", str(master_port),
            "-L", options.loglevel]
-    if getattr(options, "heartbeat_interval", None):
-        cmd += ["--heartbeat-interval", repr(float(options.heartbeat_interval))]
+    for flag, dest in (("--heartbeat-interval", "heartbeat_interval"),
+                       ("--report-interval", "report_interval"),
+                       ("--stop-timeout", "stop_timeout")):
+        if getattr(options, dest, None) is not None:
+            cmd += [flag, repr(float(getattr(options, dest)))]
     if exit_timeout:
         cmd += ["--slave-exit-timeout", repr(float(exit_timeout))]
     if options.logfile:

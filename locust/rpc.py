@@ -5,11 +5,29 @@ must not be able to run code in us by sending bytes). :func:`encode` makes
 one frame; :func:`decode` turns a frame back into a :class:`Message` and
 raises :class:`MessageError` for anything that is not exactly that shape:
 not msgpack, too big, not a 3-item array, an unknown type, a node id that is
-not a short str, or ``data`` whose fields have the wrong types for its
-type. The runners log (rate-limited, :class:`RateLimitedLog`) and drop such
-frames and go on serving.
+not a short str, or ``data`` whose fields have the wrong types or values
+out of range for its type. The endpoints (:mod:`locust.endpoint`) log such
+frames (rate-limited, :class:`RateLimitedLog`, naming the sender), drop
+them and go on serving.
 
-Sockets (ZeroMQ, :mod:`locust.engine.zmq`). The master uses two ports, as
+**Every number is bounded.** A statistics report is checked field by field
+(the tables :data:`ENTRY_FIELDS`, :data:`ERROR_FIELDS`,
+:data:`STATS_FIELDS`, and the rules between fields, :data:`ENTRY_RULES`):
+counts are non-negative ints up to :data:`MAX_COUNT`; response times are
+finite, from 0 to :data:`MAX_RESPONSE_TIME` (a day); histogram buckets are
+those of :mod:`locust.stats` up to that time (:data:`MAX_BUCKET`) and hold
+exactly ``num_requests`` times; sums are at most the count times the
+largest value; timestamps are within :data:`MAX_CLOCK_SKEW` (a day) of the
+receiver's clock; a report has at most :data:`MAX_ENTRIES_PER_REPORT`
+request names, :data:`MAX_ERRORS_PER_REPORT` error rows and
+:data:`MAX_BUCKETS_PER_REPORT` histogram buckets (a slave with more splits
+them over several reports); user counts are at most
+:data:`locust.runners.MAX_USERS_PER_PROCESS`. A report that fails one
+check is dropped whole: nothing of it is merged. A new field of a report is
+one line in its table.
+
+Sockets (ZeroMQ, :mod:`locust.engine.zmq`; the plumbing both sides share is
+:class:`locust.endpoint.Endpoint`). The master uses two ports, as
 documented since Locust 0.7: it binds a ROUTER on ``--master-bind-port``
 (P) for everything but heartbeats, and a second ROUTER on P+1 for the
 heartbeats only, so liveness is never queued behind statistics. Each slave
@@ -30,10 +48,17 @@ import time
 
 import msgpack
 
+from .engine import get_hub
+from .runners import MAX_USERS_PER_PROCESS
+from .stats import bucket_of
+
 __all__ = [
     "MessageError", "Message", "encode", "decode", "MAX_MESSAGE_SIZE",
     "MASTER_TO_SLAVE", "SLAVE_TO_MASTER", "RateLimitedLog",
-    "HEARTBEAT_INTERVAL", "HEARTBEAT_LIVENESS", "REPORT_INTERVAL", "heartbeat_interval",
+    "HEARTBEAT_INTERVAL", "HEARTBEAT_LIVENESS", "REPORT_INTERVAL", "MIN_REPORT_INTERVAL",
+    "heartbeat_interval", "report_interval", "MAX_ENTRIES_PER_REPORT", "MAX_ERRORS_PER_REPORT",
+    "MAX_BUCKETS_PER_REPORT", "check_stats", "entry_buckets",
+    "MAX_RESPONSE_TIME", "MAX_BUCKET", "MAX_COUNT", "MAX_CLOCK_SKEW", "MAX_SLAVES",
 ]
 
 #: Largest frame accepted (bytes). A statistics report of a few hundred
@@ -47,18 +72,58 @@ MAX_ITEMS = 1_000_000
 HEARTBEAT_INTERVAL = 1.0
 #: Heartbeat intervals of silence after which a peer counts as gone.
 HEARTBEAT_LIVENESS = 3
-#: Seconds between two statistics reports of a slave.
+#: Seconds between two statistics reports of a slave (``--report-interval``).
 REPORT_INTERVAL = 3.0
+#: The shortest report interval accepted.
+MIN_REPORT_INTERVAL = 0.5
+#: Longest node id accepted (a ZeroMQ identity is at most 255 bytes).
+MAX_NODE_ID = 255
+#: The most nodes a master knows at once, candidates included (the default
+#: of ``--max-slaves``).
+MAX_SLAVES = 10_000
 #: Highest CPU percentage a heartbeat may carry (a process on many cores
 #: can pass 100%).
 MAX_CPU_PERCENT = 100_000
-#: Longest node id accepted (a ZeroMQ identity is at most 255 bytes).
-MAX_NODE_ID = 255
+#: Largest memory a heartbeat may carry, in bytes (1 PiB).
+MAX_MEMORY = 2 ** 50
 #: Most seconds of window histograms in one stats entry of a report (a
 #: slave sends those since its last report: a few).
 MAX_WINDOW_SLOTS = 120
 
-_NUMBER = (int, float)
+# -- the bounds of a statistics report ---------------------------------------
+# Every number a slave reports is checked against these before anything is
+# merged: a report that fails one check is dropped whole (see decode).
+#: Most request names (entries) in one report. A slave with more changed
+#: names in one interval sends them in several reports (locust.slave).
+MAX_ENTRIES_PER_REPORT = 5_000
+#: Most error rows in one report (a slave splits its reports likewise).
+MAX_ERRORS_PER_REPORT = 5_000
+#: Most histogram buckets in one report, all entries together: what merging
+#: one report costs the master (~0.2 us a bucket, so at most ~0.2 s; a slave
+#: splits its reports to stay under it). 1,000 names with 200 buckets each
+#: are 200,000.
+MAX_BUCKETS_PER_REPORT = 1_000_000
+#: Longest response time accepted, in ms: a day.
+MAX_RESPONSE_TIME = 86_400_000.0
+#: The largest histogram bucket (that of MAX_RESPONSE_TIME; locust.stats).
+MAX_BUCKET = bucket_of(MAX_RESPONSE_TIME)
+#: Largest count in one report (requests, failures, occurrences, per second).
+MAX_COUNT = 10 ** 12
+#: Largest response accepted, in bytes (1 TiB).
+MAX_CONTENT_LENGTH = 2 ** 40
+#: Seconds a reported timestamp may be away from the receiver's clock.
+MAX_CLOCK_SKEW = 86_400
+#: Most seconds in an entry's per-second counts (it keeps 60).
+MAX_SECONDS = 3_600
+#: Longest request name, method, error text or error key, in characters.
+MAX_NAME = 16_384
+#: Longest exception message and traceback, in characters.
+MAX_TEXT = 1_000_000
+#: Most Locust classes in a hatch message.
+MAX_CLASSES = 10_000
+
+#: The clock timestamps are checked against (wall clock, like the slaves').
+wall_clock = time.time
 
 
 def heartbeat_interval(options):
@@ -66,105 +131,227 @@ def heartbeat_interval(options):
     return float(getattr(options, "heartbeat_interval", None) or HEARTBEAT_INTERVAL)
 
 
+def report_interval(options):
+    """The report interval of ``options`` (``--report-interval``), or the default."""
+    return max(MIN_REPORT_INTERVAL,
+               float(getattr(options, "report_interval", None) or REPORT_INTERVAL))
+
+
 class MessageError(ValueError):
     """A frame that is not a valid message; ``str()`` says why (one line)."""
 
 
+# -- value checks: each takes a value and returns True if it is acceptable ----
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _is_count(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return _is_int(value) and 0 <= value <= MAX_COUNT
+
+
+def _is_users(value):
+    return _is_int(value) and 0 <= value <= MAX_USERS_PER_PROCESS
 
 
 def _is_number(value):
-    return (isinstance(value, _NUMBER) and not isinstance(value, bool)
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(value))
+
+
+def _in_range(low, high):
+    return lambda value: _is_number(value) and low <= value <= high
+
+
+_is_ms = _in_range(0, MAX_RESPONSE_TIME)
+_is_sum = _in_range(0, MAX_COUNT * MAX_CONTENT_LENGTH)  # checked against the count below
+
+
+def _is_timestamp(value):
+    return _is_number(value) and abs(value - wall_clock()) <= MAX_CLOCK_SKEW
 
 
 def _optional(check):
     return lambda value: value is None or check(value)
 
 
-def _is_str(value):
-    return isinstance(value, str)
+#: Stands for a field that is not in the map.
+ABSENT = object()
 
 
-def _is_int_map(value):
-    # Histograms and per-second counts: {int: count}.
-    return isinstance(value, dict) and all(
-        isinstance(k, int) and not isinstance(k, bool) and _is_count(v) for k, v in value.items())
+def _may_be_absent(check):
+    return lambda value: value is ABSENT or check(value)
 
 
-_ENTRY_FIELDS = {
-    "name": _is_str, "method": _optional(_is_str),
-    "last_request_timestamp": _optional(_is_number), "start_time": _optional(_is_number),
-    "num_requests": _is_count, "num_failures": _is_count,
-    "total_response_time": _is_number, "max_response_time": _is_number,
-    "min_response_time": _optional(_is_number), "total_content_length": _is_number,
-    "response_times": _is_int_map, "num_reqs_per_sec": _is_int_map,
+def _text(limit):
+    return lambda value: isinstance(value, str) and len(value) <= limit
+
+
+def _ints_within(values, low, high):
+    # At C speed (a histogram may have 1,700 buckets, a frame thousands of
+    # them): every item an int (not a bool, whose type is bool), low..high.
+    return not values or (set(map(type, values)) == {int}
+                          and low <= min(values) and max(values) <= high)
+
+
+def _is_histogram(value):
+    # {bucket: count}: the buckets of locust.stats.Histogram, up to MAX_BUCKET.
+    return (isinstance(value, dict) and len(value) <= MAX_BUCKET + 1
+            and _ints_within(value.keys(), 0, MAX_BUCKET)
+            and _ints_within(value.values(), 0, MAX_COUNT))
+
+
+def _is_per_second(value):
+    # {unix second: count}, seconds within MAX_CLOCK_SKEW of now.
+    if not isinstance(value, dict) or len(value) > MAX_SECONDS:
+        return False
+    now = int(wall_clock())
+    return (_ints_within(value.keys(), now - MAX_CLOCK_SKEW, now + MAX_CLOCK_SKEW)
+            and _ints_within(value.values(), 0, MAX_COUNT))
+
+
+def _is_window(value):
+    # The window: {second: {bucket: count}}, seconds within MAX_CLOCK_SKEW of now.
+    if not isinstance(value, dict) or len(value) > MAX_WINDOW_SLOTS:
+        return False
+    now = int(wall_clock())
+    return (_ints_within(value.keys(), now - MAX_CLOCK_SKEW, now + MAX_CLOCK_SKEW)
+            and all(_is_histogram(slot) for slot in value.values()))
+
+
+def _map_of(check_key, check_value, limit):
+    return lambda value: isinstance(value, dict) and len(value) <= limit and all(
+        check_key(k) and check_value(v) for k, v in value.items())
+
+
+def _list_of(check, limit):
+    return lambda value: isinstance(value, list) and len(value) <= limit and all(
+        check(item) for item in value)
+
+
+def _check_fields(data, fields):
+    """The first field of ``fields`` ({name: check}) that fails, or None."""
+    for field, check in fields.items():
+        if not check(data.get(field, ABSENT)):
+            return field
+    return None
+
+
+# -- statistics reports ------------------------------------------------------
+# Tables, so that a new field is one line: a field missing from a map is
+# ABSENT (wrap its check in _may_be_absent when the field is optional).
+
+#: Fields of one stats entry (locust.stats.StatsEntry.serialize).
+ENTRY_FIELDS = {
+    "name": _text(MAX_NAME),
+    "method": _optional(_text(MAX_NAME)),
+    "last_request_timestamp": _optional(_is_timestamp),
+    "start_time": _optional(_is_timestamp),
+    "num_requests": _is_count,
+    "num_failures": _is_count,
+    "total_response_time": _in_range(0, MAX_COUNT * MAX_RESPONSE_TIME),
+    "max_response_time": _is_ms,
+    "min_response_time": _optional(_is_ms),
+    "total_content_length": _is_sum,
+    "response_times": _is_histogram,
+    "num_reqs_per_sec": _is_per_second,
+    "num_fail_per_sec": _may_be_absent(_is_per_second),
+    # Failures with a response time (locust.stats: the all_* figures) and
+    # the rolling window; a report may leave them out (older senders).
+    "fail_response_times": _may_be_absent(_is_histogram),
+    "total_fail_response_time": _may_be_absent(_in_range(0, MAX_COUNT * MAX_RESPONSE_TIME)),
+    "max_fail_response_time": _may_be_absent(_is_ms),
+    "min_fail_response_time": _may_be_absent(_optional(_is_ms)),
+    "window_times": _may_be_absent(_is_window),
 }
 
+#: Rules between the fields of one entry (their fields passed ENTRY_FIELDS).
+ENTRY_RULES = (
+    ("its histogram does not hold num_requests times",
+     lambda e: sum(e["response_times"].values()) == e["num_requests"]),
+    ("total_response_time is over num_requests times the longest time",
+     lambda e: e["total_response_time"] <= e["num_requests"] * MAX_RESPONSE_TIME),
+    ("total_content_length is over num_requests times the largest size",
+     lambda e: e["total_content_length"] <= e["num_requests"] * MAX_CONTENT_LENGTH),
+    ("min_response_time is over max_response_time",
+     lambda e: e["min_response_time"] is None or e["min_response_time"] <= e["max_response_time"]),
+    ("its failures' histogram holds more times than num_failures",
+     lambda e: sum(e.get("fail_response_times", {}).values()) <= e["num_failures"]),
+    ("total_fail_response_time is over num_failures times the longest time",
+     lambda e: e.get("total_fail_response_time", 0) <= e["num_failures"] * MAX_RESPONSE_TIME),
+    ("its window holds more times than requests",
+     lambda e: sum(sum(slot.values()) for slot in e.get("window_times", {}).values())
+     <= e["num_requests"] + e["num_failures"]),
+)
 
-def _is_time(value):
-    # A response time in ms: finite, not negative.
-    return _is_number(value) and value >= 0
+
+def entry_buckets(entry):
+    """The histogram buckets of an entry: what merging it costs."""
+    return (len(entry["response_times"]) + len(entry.get("fail_response_times", ()))
+            + sum(len(slot) for slot in entry.get("window_times", {}).values()))
 
 
-def _is_slot_map(value):
-    # The window: {second: {bucket: count}}, at most a few dozen seconds.
-    return isinstance(value, dict) and len(value) <= MAX_WINDOW_SLOTS and all(
-        isinstance(k, int) and not isinstance(k, bool) and _is_int_map(v)
-        for k, v in value.items())
-
-
-# Fields a report may leave out (older senders; failures without times).
-_OPTIONAL_ENTRY_FIELDS = {
-    "num_fail_per_sec": _is_int_map, "fail_response_times": _is_int_map,
-    "total_fail_response_time": _is_time, "max_fail_response_time": _is_time,
-    "min_fail_response_time": _optional(_is_time), "window_times": _is_slot_map,
-}
-
-
-def _check_entry(entry):
+def _entry_problem(entry):
     if not isinstance(entry, dict):
         return "a stats entry is not a map"
-    for field, check in _ENTRY_FIELDS.items():
-        if field not in entry or not check(entry[field]):
-            return "stats entry field %r is missing or of the wrong type" % field
-    for field, check in _OPTIONAL_ENTRY_FIELDS.items():
-        if field in entry and not check(entry[field]):
-            return "stats entry field %r is of the wrong type" % field
+    field = _check_fields(entry, ENTRY_FIELDS)
+    if field is not None:
+        return "stats entry field %r is missing or out of range" % field
+    for why, rule in ENTRY_RULES:
+        if not rule(entry):
+            return "stats entry %r: %s" % (entry["name"][:60], why)
     return None
 
 
-def _check_error(item):
-    if not (isinstance(item, dict) and _is_str(item.get("name"))
-            and _optional(_is_str)(item.get("method")) and _is_str(item.get("error"))
-            and _is_count(item.get("occurences"))):
-        return "an error row is malformed"
-    return None
+#: Fields of one error row (locust.stats.StatsError.to_dict).
+ERROR_FIELDS = {
+    "name": _text(MAX_NAME),
+    "method": _optional(_text(MAX_NAME)),
+    "error": _text(MAX_NAME),
+    "occurences": _is_count,
+}
 
 
-def _check_stats(data):
-    if not isinstance(data.get("stats"), list):
-        return "'stats' must be a list"
+def _is_error_row(item):
+    return isinstance(item, dict) and _check_fields(item, ERROR_FIELDS) is None
+
+
+#: Fields of a ``stats`` message's data (locust.slave sends it). Keys that
+#: ``report_to_master`` listeners add are the locustfile's and not checked
+#: (the frame size bounds them).
+STATS_FIELDS = {
+    "stats": _list_of(lambda e: isinstance(e, dict), MAX_ENTRIES_PER_REPORT),
+    "stats_total": _may_be_absent(lambda e: isinstance(e, dict)),
+    "errors": _may_be_absent(_map_of(_text(MAX_NAME), _is_error_row, MAX_ERRORS_PER_REPORT)),
+    "user_count": _is_users,
+    "stats_epoch": _may_be_absent(_optional(_is_count)),
+}
+
+
+def check_stats(data):
+    """Why a ``stats`` message's data would be refused (one line), or None."""
+    field = _check_fields(data, STATS_FIELDS)
+    if field is not None:
+        if field == "errors":
+            return "an error row is malformed, or 'errors' is not a map of at most %d rows" % (
+                MAX_ERRORS_PER_REPORT)
+        if field == "stats":
+            return "'stats' must be a list of at most %d entries" % MAX_ENTRIES_PER_REPORT
+        return "field %r is missing or out of range" % field
+    buckets = 0
     for entry in data["stats"]:
-        problem = _check_entry(entry)
+        problem = _entry_problem(entry)
         if problem:
             return problem
+        buckets += entry_buckets(entry)
+    if buckets > MAX_BUCKETS_PER_REPORT:
+        return "%d histogram buckets, more than %d in one report" % (
+            buckets, MAX_BUCKETS_PER_REPORT)
     if "stats_total" in data:
-        problem = _check_entry(data["stats_total"])
+        problem = _entry_problem(data["stats_total"])
         if problem:
             return "stats_total: " + problem
-    errors = data.get("errors", {})
-    if not isinstance(errors, dict):
-        return "'errors' must be a map"
-    for item in errors.values():
-        problem = _check_error(item)
-        if problem:
-            return problem
-    if not _is_count(data.get("user_count")):
-        return "'user_count' must be a count"
-    if not _optional(_is_count)(data.get("stats_epoch")):
-        return "'stats_epoch' must be a count"
     return None
 
 
@@ -172,40 +359,39 @@ def _fields(**checks):
     """A data check: ``data`` is a map whose named fields pass their checks."""
     def check(data):
         for field, ok in checks.items():
-            if not ok(data.get(field)):
-                return "field %r is missing or of the wrong type" % field
+            if not ok(data.get(field)):  # a missing field is None here
+                return "field %r is missing or out of range" % field
         return None
     return check
-
-
-def _class_counts(value):
-    return isinstance(value, dict) and all(
-        _is_str(k) and _is_count(v) for k, v in value.items())
 
 
 def _anything(_data):
     return None
 
 
+_is_generation = _is_count
+_is_state = _optional(_text(32))
+
 # type -> check of ``data`` (a map, or nil for the types that carry none).
 #: Types a slave may send the master.
 SLAVE_TO_MASTER = {
     "client_ready": _anything,
     "hatching": _anything,
-    "hatch_complete": _fields(count=_is_count, generation=_optional(_is_count)),
-    "stats": _check_stats,
-    "exception": _fields(msg=_is_str, traceback=_is_str),
+    "hatch_complete": _fields(count=_is_users, generation=_optional(_is_generation)),
+    "stats": check_stats,
+    "exception": _fields(msg=_text(MAX_TEXT), traceback=_text(MAX_TEXT)),
     "client_stopped": _anything,
     "quit": _anything,
-    "heartbeat": _fields(state=_optional(_is_str), user_count=_optional(_is_count),
-                         cpu=_optional(lambda v: _is_number(v) and 0 <= v <= MAX_CPU_PERCENT),
-                         memory=_optional(_is_count)),
+    "heartbeat": _fields(state=_is_state, user_count=_optional(_is_users),
+                         cpu=_optional(_in_range(0, MAX_CPU_PERCENT)),
+                         memory=_optional(lambda v: _is_int(v) and 0 <= v <= MAX_MEMORY)),
 }
 #: Types a master may send a slave.
 MASTER_TO_SLAVE = {
-    "hatch": _fields(num_clients=_is_count, hatch_rate=lambda v: _is_number(v) and v > 0,
-                     class_counts=_class_counts, host=_optional(_is_str),
-                     generation=_is_count, stats_epoch=_optional(_is_count)),
+    "hatch": _fields(num_clients=_is_users, hatch_rate=lambda v: _is_number(v) and v > 0,
+                     class_counts=_map_of(_text(MAX_NAME), _is_users, MAX_CLASSES),
+                     host=_optional(_text(MAX_NAME)),
+                     generation=_is_generation, stats_epoch=_optional(_is_count)),
     "reset_stats": _fields(stats_epoch=_is_count),
     "stop": _anything,
     "quit": _anything,
@@ -289,32 +475,53 @@ class RateLimitedLog:
 
     A peer sending thousands of bad frames must not flood the log (nor
     spend our time formatting lines): beyond the burst, lines are counted
-    and one "N more ... dropped" line is written when the period ends.
+    and one "N more similar warnings were not logged" line is written when
+    the period ends, by a timer, even if no warning follows. ``call_later``
+    (``(seconds, callback)``; default: the hub's) schedules that timer.
     """
 
-    def __init__(self, logger, burst=10, period=10.0, clock=time.monotonic):
+    def __init__(self, logger, burst=10, period=10.0, clock=time.monotonic, call_later=None):
         self.logger = logger
         self.burst = burst
         self.period = period
         self.clock = clock
+        self._call_later = call_later
         self._window_start = None
         self._logged = 0
         self._suppressed = 0
+        self._timer = None
+        self._timed = False   # a timer will write the count
 
     def warning(self, fmt, *args):
         """Log ``fmt % args`` as a warning unless the burst is used up."""
         now = self.clock()
         if self._window_start is None or now - self._window_start >= self.period:
-            if self._suppressed:
-                self.logger.warning("%d more similar warnings were not logged", self._suppressed)
+            self.flush()
             self._window_start = now
             self._logged = 0
-            self._suppressed = 0
         if self._logged < self.burst:
             self._logged += 1
             self.logger.warning(fmt, *args)
-        else:
-            self._suppressed += 1
+            return
+        self._suppressed += 1
+        if not self._timed:
+            self._timed = True
+            delay = max(0.0, self._window_start + self.period - now)
+            call_later = self._call_later or get_hub().call_later
+            self._timer = call_later(delay, self._period_ended)
+
+    def flush(self):
+        """Write the count of the warnings not logged so far, if any."""
+        if self._suppressed:
+            self.logger.warning("%d more similar warnings were not logged", self._suppressed)
+            self._suppressed = 0
+        timer, self._timer, self._timed = self._timer, None, False
+        if timer is not None and hasattr(timer, "cancel"):
+            timer.cancel()
+
+    def _period_ended(self):
+        self._timer = None
+        self.flush()
 
 
 #: The logger of the wire (malformed frames).

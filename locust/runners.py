@@ -13,22 +13,17 @@ Users are split across Locust classes by weight with the largest remainder
 method (:func:`weight_split`), so the total is always exact and the split is
 deterministic: 10 users over weights 1/1/1 are 4/3/3, never 3/3/3 or 4/4/3.
 
-**Stopping without losing a request.** A user is never killed while one of
-its requests is on the wire: the target would have served a request the
-statistics never see. A user to be removed is *retired*: it is killed at
-once if it is not waiting on a socket (it is between requests, e.g. in its
-wait time), otherwise it is ended by the runner's request listener right
-after its current request has been logged, and at the latest after
-:attr:`LocustRunner.stop_grace` seconds. The kills are done by the hub
-callback that finds the user idle, synchronously (``greenlet.throw``), so
-a user judged idle cannot wake up and start a request before it dies; a
-user that woke before that callback ran is on the wire and ends after that
-one request. So a removed user makes at most one more request, and every
-request the target received is in the statistics (unless a
-``catch_response`` block waits on something else before it decides). The
-request listener has to run after the statistics' listener and after the
-locustfile's listeners; it does, because it is added when the runner is
-created, after both were imported.
+**Stopping without losing a request**: see :mod:`locust.retire`. A user
+to be removed is killed at once if it is between requests, else after the
+request it has on the wire is logged, or cut (and counted as a failure,
+:class:`RequestInterrupted`) when its grace runs out.
+
+**Large counts.** The start order is produced lazily
+(:func:`iter_hatch_order`), a count above :data:`MAX_USERS_PER_PROCESS` is
+refused (:class:`UserCountError`), and the loops that start or remove users
+let the hub run every :data:`BATCH` users (hatching) or
+:data:`locust.retire.RETIRE_PASS_BUDGET` seconds (removing): signals, heartbeats and the
+dashboard are served whatever the count.
 
 Hooks for subclasses: :func:`weight_split` / :meth:`LocustRunner.split_users`
 (a master splits a count over slaves with ``weight_split(n, [1] * slaves)``),
@@ -48,14 +43,16 @@ from fractions import Fraction
 from greenlet import getcurrent
 
 from . import events
-from .engine import Event, GreenletExit, get_hub, joinall, sleep, spawn, spawn_later
+from .engine import Event, GreenletExit, get_hub, killall, sleep, spawn, spawn_later
 from .exception import StopLocust
 from .history import StatsHistory
+from .retire import RETIRE_POLL_INTERVAL, RequestInterrupted, Retiring, join_while_dying
 from .stats import global_stats
 
 __all__ = [
     "STATE_INIT", "STATE_HATCHING", "STATE_RUNNING", "STATE_STOPPED", "STATE_MISSING",
-    "locust_runner", "weight_split", "hatch_order", "parse_timespan",
+    "MAX_USERS_PER_PROCESS", "UserCountError", "RequestInterrupted",
+    "locust_runner", "weight_split", "hatch_order", "iter_hatch_order", "parse_timespan",
     "LocustRunner", "LocalLocustRunner",
 ]
 
@@ -71,8 +68,21 @@ STATE_MISSING = "missing"
 #: The runner of this process; set by ``locust.main``.
 locust_runner = None
 
-#: How often (s) retired users still waiting on a socket are looked at again.
-RETIRE_POLL_INTERVAL = 0.1
+#: The most users one process runs (a local runner, each slave; a master
+#: runs this many per slave). A user costs 12-16 KB (README, "Benchmarks"),
+#: so a million take 15 GB: a larger count is a typing error or a request
+#: from anyone who can reach the dashboard, and would only exhaust memory.
+MAX_USERS_PER_PROCESS = 1_000_000
+#: Users started (or removed) in a row before the hatching greenlet, or the
+#: hub's removal pass, lets the rest of the process run: even a million
+#: users at once never keep signals, heartbeats or the dashboard waiting
+#: for more than a few milliseconds.
+BATCH = 64
+
+
+class UserCountError(ValueError):
+    """A number of users above what the runner could ever run (see
+    :data:`MAX_USERS_PER_PROCESS`); ``str()`` says why, in one line."""
 
 
 # ------------------------------------------------------------ pure helpers
@@ -113,23 +123,30 @@ def weight_split(count, weights):
     return parts
 
 
-def hatch_order(counts):
-    """The order to start users in: indexes interleaved by their counts.
+def iter_hatch_order(counts):
+    """The order to start users in, one index at a time: interleaved by counts.
 
-    ``hatch_order([2, 1])`` is ``[0, 1, 0]``: at every step the index that
-    is furthest behind its share goes next (ties to the lower index), so a
-    hatch stopped half-way has the classes mixed in proportion.
+    At every step the index that is furthest behind its share goes next
+    (ties to the lower index), so a hatch stopped half-way has the classes
+    mixed in proportion. Lazy: a user's class is chosen when its time comes,
+    so a count of millions costs nothing up front (O(classes) per user).
     """
+    counts = list(counts)
     total = sum(counts)
     done = [0] * len(counts)
-    order = []
+    live = [i for i, n in enumerate(counts) if n > 0]
     for step in range(1, total + 1):
         # Deficit of i after `step` users, scaled by total to stay in ints.
-        best = max((i for i in range(len(counts)) if done[i] < counts[i]),
-                   key=lambda i: (counts[i] * step - done[i] * total, -i))
+        best = max(live, key=lambda i: (counts[i] * step - done[i] * total, -i))
         done[best] += 1
-        order.append(best)
-    return order
+        if done[best] == counts[best]:
+            live.remove(best)
+        yield best
+
+
+def hatch_order(counts):
+    """:func:`iter_hatch_order` as a list: ``hatch_order([2, 1])`` is ``[0, 1, 0]``."""
+    return list(iter_hatch_order(counts))
 
 
 _TIMESPAN = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -155,6 +172,18 @@ def parse_timespan(text):
     return seconds
 
 
+def _import_clients(classes):
+    """Import the HTTP client now if a class needs it.
+
+    The first HttpLocust would otherwise import it (urllib3 and ours:
+    0.22 s on an idle machine, over a second under load) inside the running
+    hub, stalling heartbeats long enough for a slave to be marked missing.
+    """
+    from .core import HttpLocust
+    if any(isinstance(cls, type) and issubclass(cls, HttpLocust) for cls in classes):
+        from . import clients  # noqa: F401 - imported for its cost, now
+
+
 def _exception_key(msg, formatted_tb):
     # A stable key (hash() of a str varies between processes): a master can
     # merge the exceptions its slaves report under the same key.
@@ -164,7 +193,7 @@ def _exception_key(msg, formatted_tb):
 
 # ----------------------------------------------------------------- runners
 
-class LocustRunner:
+class LocustRunner(Retiring):
     """What every runner shares, and the users of this process.
 
     ``locust_classes`` are the Locust classes to run; ``options`` is the
@@ -205,6 +234,9 @@ class LocustRunner:
         self.num_requests = getattr(options, "num_requests", None)
         self.run_time = getattr(options, "run_time", None)
         self.reset_stats = bool(getattr(options, "reset_stats", False))
+        stop_timeout = getattr(options, "stop_timeout", None)
+        if stop_timeout is not None:
+            self.stop_grace = float(stop_timeout)
         self.stats = global_stats if stats is None else stats
         #: key -> {"count", "msg", "traceback", "nodes": set of node ids}
         self.exceptions = {}
@@ -220,8 +252,7 @@ class LocustRunner:
                 cls.host = self.host
 
         self._users = {}        # live user greenlet -> its Locust class
-        self._retiring = {}     # user greenlet -> hard-kill deadline (hub clock)
-        self._retire_timer = None
+        self._init_retiring()
         self._expired = set()   # users retired by their class's stop_timeout
         self._run_timer = None
         self._cap_handled = False
@@ -231,8 +262,23 @@ class LocustRunner:
         events.request_success += self._on_request
         events.request_failure += self._on_request
         events.locust_error += self._on_locust_error
+        _import_clients(self.locust_classes)
 
     # -- counting ---------------------------------------------------------
+
+    @property
+    def max_users(self):
+        """The most users this runner can run (:data:`MAX_USERS_PER_PROCESS`)."""
+        return MAX_USERS_PER_PROCESS
+
+    def check_user_count(self, count):
+        """Raise :class:`UserCountError` if ``count`` is above :attr:`max_users`."""
+        limit = self.max_users
+        if count > limit:
+            shown = "%d" % count if count < 10 ** 15 else "%.3g" % count
+            raise UserCountError(
+                "cannot run %s users: at most %d per process (%d in all here); "
+                "use more processes or slaves" % (shown, MAX_USERS_PER_PROCESS, limit))
 
     @property
     def user_count(self):
@@ -307,6 +353,13 @@ class LocustRunner:
         """Wait until the test has stopped (at most ``timeout`` s); True if it has."""
         return self._stopped.wait(timeout)
 
+    def run_notes(self):
+        """What the final summary must say besides the statistics:
+        ``[(one-line text, lost)]``, ``lost`` when the statistics miss
+        requests that were made (the run then exits 1). None here; a master
+        names its slaves that went missing."""
+        return []
+
     # -- hatching -----------------------------------------------------------
 
     def start_hatching(self, locust_count=None, hatch_rate=None, wait=False):
@@ -317,7 +370,8 @@ class LocustRunner:
         request it may have on the wire. ``hatch_complete`` fires once when
         the count is reached. With ``wait`` return only then.
 
-        Raises ValueError for a negative count or a hatch rate <= 0.
+        Raises ValueError for a negative count or a hatch rate <= 0, and
+        UserCountError (a ValueError) for more than :attr:`max_users`.
         """
         if locust_count is None:
             locust_count = self.num_clients
@@ -327,6 +381,7 @@ class LocustRunner:
             raise ValueError("the number of users must not be negative (got %r)" % locust_count)
         if not hatch_rate or hatch_rate <= 0:
             raise ValueError("the hatch rate must be more than 0 (got %r)" % hatch_rate)
+        self.check_user_count(locust_count)
         target = self.split_users(locust_count)  # may raise: before any change
         self.num_clients = locust_count
         self.hatch_rate = hatch_rate
@@ -342,27 +397,30 @@ class LocustRunner:
             self._remove_users(surplus)
         deficit = [max(0, n - current.get(cls, 0)) for cls, n in target.items()]
         classes = list(target)
-        order = [classes[i] for i in hatch_order(deficit)]
-        if order:
+        if sum(deficit):
             logger.info("Hatching and swarming %d users at the rate %g users/s...",
-                        len(order), hatch_rate)
+                        sum(deficit), hatch_rate)
         self._hatch_generation += 1
-        self.greenlet = spawn(self._hatch, order, hatch_rate, self._hatch_generation)
+        self.greenlet = spawn(self._hatch, classes, deficit, hatch_rate, self._hatch_generation)
         if wait:
             self.greenlet.join()
 
-    def _hatch(self, order, rate, generation):
+    def _hatch(self, classes, deficit, rate, generation):
         hub = get_hub()
         start = hub.clock()
-        for i, cls in enumerate(order):
+        started = 0
+        for i, index in enumerate(iter_hatch_order(deficit)):
             # Deadlines from the start, not sleeps after each spawn, so the
             # rate does not drift by the time spawning itself takes.
             delay = start + i / rate - hub.clock()
             if delay > 0:
                 sleep(delay)
+            elif i % BATCH == BATCH - 1:
+                sleep(0)  # behind schedule (a high rate): let the rest run
             if generation != self._hatch_generation or self.state != STATE_HATCHING:
                 return
-            self._spawn_user(cls)
+            self._spawn_user(classes[index])
+            started += 1
         if generation != self._hatch_generation or self.state != STATE_HATCHING:
             return
         self.greenlet = None
@@ -370,7 +428,7 @@ class LocustRunner:
         logger.info("All locusts hatched: %s", ", ".join(
             "%s: %d" % (cls.__name__, n) for cls, n in counts.items()))
         self.hatching_complete(self.user_count)
-        if order and not self._users:
+        if started and not self._users:
             # They all ended on their own while hatching (e.g. each failed
             # to start): nothing will ever end the test otherwise.
             self._all_users_ended()
@@ -444,39 +502,11 @@ class LocustRunner:
             chosen.extend(mine[:n])
         self._retire(chosen)
 
-    def _retire(self, glets, grace=None):
-        """Mark users to be removed; the hub kills them as soon as it is safe."""
-        hub = get_hub()
-        deadline = hub.clock() + (self.stop_grace if grace is None else grace)
-        for glet in glets:
-            if not glet.dead:
-                old = self._retiring.get(glet)
-                self._retiring[glet] = deadline if old is None else min(old, deadline)
-        if self._retiring:
-            hub.run_callback(self._retire_pass)
-
-    def _retire_pass(self):
-        # Runs in the hub, so a throw here is synchronous: the user is dead
-        # before any other greenlet runs (see the module docstring).
-        hub = get_hub()
-        if self._retire_timer is not None:
-            self._retire_timer.cancel()
-            self._retire_timer = None
-        busy = hub.io_waiters()
-        now = hub.clock()
-        for glet, deadline in list(self._retiring.items()):
-            if glet.dead:
-                self._retiring.pop(glet, None)
-            elif glet not in busy or now >= deadline:
-                _kill_now(glet)
-        if self._retiring:
-            self._retire_timer = hub.call_later(RETIRE_POLL_INTERVAL, self._retire_pass)
-
     def _on_request(self, **_kwargs):
         # Listener of request_success and request_failure, after the stats'.
         if not self._cap_handled and self.stats.max_requests is not None:
             self.check_request_cap()
-        if self._retiring and getcurrent() in self._retiring:
+        if self._retiring and self._request_logged(getcurrent()):
             # The request this user was finishing is logged: end it before
             # it can start another one.
             raise GreenletExit()
@@ -542,10 +572,10 @@ class LocustRunner:
         if users:
             self._retire(users, grace)
             limit = (self.stop_grace if grace is None else grace) + 2 * RETIRE_POLL_INTERVAL
-            joinall(users, timeout=limit + 1.0)
+            survivors = join_while_dying(users, limit + 1.0)
+            if survivors:
+                killall(survivors, block=True, timeout=1.0)
             for glet in users:
-                if not glet.dead:
-                    glet.kill(block=True, timeout=1.0)
                 # join() returns as soon as a user is dead; its link may not
                 # have run yet: forget it here, so the count is right at once.
                 if glet.dead:
@@ -556,8 +586,12 @@ class LocustRunner:
             self.finish_stop()
 
     def quit(self):
-        """Stop the test and detach the runner from the events (idempotent)."""
-        self.stop(grace=0 if self.state == STATE_STOPPED else None)
+        """Stop the test and detach the runner from the events (idempotent).
+
+        A runner that never started a test stays "ready" (the summary tells a
+        run that started users from one that never did)."""
+        if self.state != STATE_INIT or self._users:
+            self.stop(grace=0 if self.state == STATE_STOPPED else None)
         self._cancel_run_timer()
         if self._listening:
             self._listening = False
@@ -584,14 +618,6 @@ class LocustRunner:
                 "count": 0, "msg": msg, "traceback": formatted_tb, "nodes": set()}
         row["count"] += 1
         row["nodes"].add(node_id)
-
-
-def _kill_now(glet):
-    """Kill a user from the hub, before any other greenlet runs."""
-    if glet.gr_frame is None:
-        glet.kill(block=False)  # not started yet (or dead): ends without running
-    else:
-        glet.throw(GreenletExit())
 
 
 class LocalLocustRunner(LocustRunner):

@@ -5,8 +5,13 @@ hatches, changes and stops users in one process) that takes its orders
 from a master over ZeroMQ (wire and ports: :mod:`locust.rpc`; the master
 and how it splits: :mod:`locust.master`). It runs exactly the
 per-class counts of the last hatch message, reports the delta of its
-statistics every :data:`locust.rpc.REPORT_INTERVAL` seconds and a final
-report when it stops or quits, and sends exceptions as they happen.
+statistics every ``--report-interval`` seconds (default
+:data:`locust.rpc.REPORT_INTERVAL`) and a final report when it stops or
+quits, and sends exceptions as they happen. What it measured is never
+dropped on its side: a report that cannot be sent is kept for the next
+one, a hatch that clears the statistics (after a stop) sends them first,
+and a report bigger than the master accepts in one (request names,
+buckets, errors: :data:`locust.rpc.MAX_ENTRIES_PER_REPORT`) goes as several.
 
 If it hears nothing from its master for
 :data:`locust.rpc.HEARTBEAT_LIVENESS` heartbeat intervals it stops its
@@ -16,14 +21,15 @@ many silent seconds instead.
 """
 
 import logging
+import math
 import socket
 import uuid
 
-from greenlet import getcurrent
-
 from . import events, rpc, saturation
-from .engine import Event, get_hub, sleep, spawn, zmq
+from .endpoint import HEARTBEAT, MAIN, Endpoint
+from .engine import Event, get_hub, killall, sleep, spawn
 from .runners import STATE_STOPPED, LocustRunner
+from .stats import StatsEntry
 
 __all__ = ["SlaveLocustRunner"]
 
@@ -36,9 +42,11 @@ class SlaveLocustRunner(LocustRunner):
     Connects to ``options.master_host`` (default 127.0.0.1) ports
     ``options.master_port`` (default 5557) and the next one. The master
     owns the test's limits: ``-t``, ``-n`` and ``--reset-stats`` given to a
-    slave are ignored. :attr:`quitted` is set when the slave is done (the
-    master said quit, or ``slave_exit_timeout`` passed without a master);
-    :attr:`exit_code` is then 0, or 1 for a lost master.
+    slave are ignored. ``options.report_interval`` is the seconds between
+    two reports (default :data:`locust.rpc.REPORT_INTERVAL`, at least
+    :data:`locust.rpc.MIN_REPORT_INTERVAL`). :attr:`quitted` is set when the
+    slave is done (the master said quit, or ``slave_exit_timeout`` passed
+    without a master); :attr:`exit_code` is then 0, or 1 for a lost master.
     """
 
     #: Seconds between two statistics reports.
@@ -53,6 +61,8 @@ class SlaveLocustRunner(LocustRunner):
         port = getattr(options, "master_port", None)
         self.master_port = 5557 if port is None else port
         self.heartbeat_interval = rpc.heartbeat_interval(options)
+        if getattr(options, "report_interval", None):
+            self.report_interval = rpc.report_interval(options)
         self.slave_exit_timeout = getattr(options, "slave_exit_timeout", None)
         self.run_time = self.num_requests = None
         self.reset_stats = False
@@ -62,69 +72,62 @@ class SlaveLocustRunner(LocustRunner):
         self.master_alive = False
         self._assigned = None       # {class: users} of the last hatch message
         self._generation = None
-        self._stats_epoch = 0       # the master's count of statistics resets
+        self._stats_epoch = 0       # the master's count of tests and statistics resets
         self._closed = False
-        self._bad = rpc.RateLimitedLog(logger)
         hub = get_hub()
         self._last_master = hub.clock()
         self._last_announce = None
-        self._context = zmq.Context()
-        self._main = self._connect(self.master_port)
-        self._heartbeats = self._connect(self.master_port + 1)
-        self._greenlets = [spawn(self._receive, self._main), spawn(self._receive, self._heartbeats),
-                           spawn(self._heartbeat_loop), spawn(self._report_loop)]
-
-    def _connect(self, port):
-        sock = self._context.socket(zmq.DEALER)
-        sock.setsockopt(zmq.IDENTITY, self.node_id.encode("utf-8"))
-        # Queue nothing for a master that is not connected: a report or an
-        # announcement from before it (re)started would only confuse it.
-        sock.setsockopt(zmq.IMMEDIATE, 1)
-        sock.setsockopt(zmq.LINGER, 1000)
-        sock.setsockopt(zmq.MAXMSGSIZE, rpc.MAX_MESSAGE_SIZE)
-        try:
-            sock.connect("tcp://%s:%d" % (self.master_host, port))
-        except zmq.ZMQError as exc:
-            self._context.destroy(linger=0)
-            raise OSError("could not connect to the master at %s:%d: %s" % (
-                self.master_host, port, exc)) from None
-        return sock
+        self._endpoint = Endpoint.connect(self.master_host, self.master_port, self.node_id,
+                                          rpc.MASTER_TO_SLAVE, self._handle)
+        self._bad = self._endpoint.bad
+        self._endpoint.start()
+        self._greenlets = [spawn(self._heartbeat_loop), spawn(self._report_loop)]
 
     # -- sending ----------------------------------------------------------
 
-    def _send(self, message_type, data=None, sock=None, timeout=None, frame=None):
+    def _send(self, message_type, data=None, channel=MAIN, timeout=None, frame=None):
         """Send now, or within ``timeout`` s; False if it was dropped."""
         if self._closed:
             return False
         if frame is None:
             frame = rpc.encode(message_type, data, self.node_id)
-        sock = sock or self._main
-        try:
-            if timeout is None:
-                sock.send(frame, flags=zmq.NOBLOCK)
-            else:
-                sock.send(frame, timeout=timeout)
+        if self._endpoint.send(frame, channel, timeout=timeout):
             return True
-        except zmq.ZMQError:  # Again: not connected (IMMEDIATE) or queue full
-            logger.debug("The master is not reachable: dropped a %s message", message_type)
-            return False
+        logger.debug("The master is not reachable: dropped a %s message", message_type)
+        return False
 
     def _send_report(self, timeout=None):
+        """Send what was measured since the last report; False if some of it
+        could not be sent (it is then kept for the next report)."""
         data = self.stats.serialize_and_reset()
         data["user_count"] = self.user_count
-        data["stats_epoch"] = self._stats_epoch
-        own = dict(data)
+        data["stats_epoch"] = epoch = self._stats_epoch
+        own = set(data)
         try:
             events.report_to_master.fire(client_id=self.node_id, data=data)
         except Exception:
             logger.exception("A report_to_master listener failed")
-        try:
-            frame = rpc.encode("stats", data, self.node_id)
-        except (TypeError, ValueError, OverflowError) as exc:
-            self._bad.warning("Data added by report_to_master cannot be sent (%s): "
-                              "sending the statistics without it", exc)
-            frame = rpc.encode("stats", own, self.node_id)
-        return self._send("stats", sock=self._main, timeout=timeout, frame=frame)
+        sent = True
+        for part in _split_report(data):
+            problem = rpc.check_stats(part)
+            if problem:
+                # E.g. a custom client that reported a negative or infinite
+                # response time: the master would drop it, so say it here.
+                self._bad.warning("Dropped a report the master would refuse: %s", problem)
+                continue
+            try:
+                frame = rpc.encode("stats", part, self.node_id)
+            except (TypeError, ValueError, OverflowError) as exc:
+                self._bad.warning("Data added by report_to_master cannot be sent (%s): "
+                                  "sending the statistics without it", exc)
+                part = {key: value for key, value in part.items() if key in own}
+                frame = rpc.encode("stats", part, self.node_id)
+            if not self._send("stats", timeout=timeout, frame=frame):
+                sent = False
+                if epoch == self._stats_epoch:
+                    # Not sent: counted again in the next report, not lost.
+                    self.stats.merge(part)
+        return sent
 
     def _final_timeout(self):
         # The last messages of a test may wait a little for room in the
@@ -133,8 +136,11 @@ class SlaveLocustRunner(LocustRunner):
 
     def _announce(self):
         self._last_announce = get_hub().clock()
-        # May wait (at most an interval) for the connection to complete.
+        # May wait (at most an interval each) for the connections to complete;
+        # the master counts us once our heartbeat arrives.
         self._send("client_ready", timeout=self.heartbeat_interval)
+        self._send("heartbeat", {"state": self.state, "user_count": self.user_count},
+                   channel=HEARTBEAT, timeout=self.heartbeat_interval)
 
     # -- the runner's hooks -------------------------------------------------
 
@@ -144,6 +150,19 @@ class SlaveLocustRunner(LocustRunner):
         if assigned is not None and sum(assigned.values()) == count:
             return dict(assigned)
         return super().split_users(count)
+
+    def begin_test(self):
+        """A hatch after a stop: what was measured and not sent yet is sent
+        first, then the statistics are cleared (as the base class).
+
+        A slave frozen for a while (SIGSTOP, a paused VM) starts stopping its
+        users when it wakes, and the master's rebalance may arrive before
+        their last requests were reported: clearing them would lose them.
+        """
+        total = self.stats.total
+        if total.num_requests or total.num_failures or self.stats.errors:
+            self._send_report(timeout=self._final_timeout())
+        super().begin_test()
 
     def hatching_complete(self, user_count):
         """Running: report the statistics so far, then hatch_complete."""
@@ -160,7 +179,7 @@ class SlaveLocustRunner(LocustRunner):
     def log_exception(self, node_id, msg, formatted_tb):
         """Count it (as the base class) and send it to the master."""
         super().log_exception(node_id, msg, formatted_tb)
-        self._send("exception", {"msg": msg, "traceback": formatted_tb})
+        self._send("exception", {"msg": msg[:rpc.MAX_TEXT], "traceback": formatted_tb[:rpc.MAX_TEXT]})
 
     def quit(self):
         """Stop the users, send the last report and ``quit``, close (idempotent)."""
@@ -170,37 +189,15 @@ class SlaveLocustRunner(LocustRunner):
         self._send_report(timeout=self._final_timeout())
         self._send("quit", timeout=self._final_timeout())
         self._closed = True
-        current = getcurrent()
-        for glet in self._greenlets:
-            if glet is not current:
-                glet.kill(block=False)
-        self._main.close()
-        self._heartbeats.close()
-        self._context.term()  # waits (at most LINGER) for the last frames to leave
+        # From a new greenlet: quit() may run in one of them.
+        spawn(killall, self._greenlets, block=False)
+        self._endpoint.close()  # waits (at most LINGER, 1 s) for the last frames to leave
         self.quitted.set()
 
     # -- receiving ------------------------------------------------------------
 
-    def _receive(self, sock):
-        while True:
-            try:
-                frames = sock.recv_multipart()
-            except zmq.ZMQError:
-                return
-            try:
-                self._handle(frames)
-            except Exception:
-                logger.exception("Failed to handle a message from the master")
-
-    def _handle(self, frames):
-        if len(frames) != 1:
-            self._bad.warning("Dropped a message of %d frames from the master", len(frames))
-            return
-        try:
-            msg = rpc.decode(frames[0], rpc.MASTER_TO_SLAVE)
-        except rpc.MessageError as exc:
-            self._bad.warning("Dropped a malformed message from the master: %s", exc)
-            return
+    def _handle(self, msg, _channel):
+        """A checked message from the master (the endpoint's receive loops)."""
         self._last_master = get_hub().clock()
         if not self.master_alive:
             self.master_alive = True
@@ -222,7 +219,7 @@ class SlaveLocustRunner(LocustRunner):
         unknown = [name for name in data["class_counts"] if name not in by_name]
         if unknown:
             logger.error("The master asked for unknown Locust classes %s: is the locustfile "
-                         "the same on every machine?", ", ".join(unknown))
+                         "the same on every machine?", ", ".join(name[:80] for name in unknown[:10]))
         counts = {cls: data["class_counts"].get(name, 0) for name, cls in by_name.items()}
         if data.get("host"):
             self.host = data["host"]
@@ -231,7 +228,7 @@ class SlaveLocustRunner(LocustRunner):
         self._assigned = counts
         self._generation = data["generation"]
         if data.get("stats_epoch") is not None and data["stats_epoch"] != self._stats_epoch:
-            # A reset we missed (we joined after it): start from zero with it.
+            # A new test, or a reset we missed: start from zero with it.
             self._stats_epoch = data["stats_epoch"]
             self.stats.reset_all()
         self._send("hatching")
@@ -254,7 +251,7 @@ class SlaveLocustRunner(LocustRunner):
             self._send("heartbeat", {"state": self.state, "user_count": self.user_count,
                                      "cpu": getattr(self, "cpu_percent", None),
                                      "memory": saturation.rss_bytes()},
-                       sock=self._heartbeats)
+                       channel=HEARTBEAT)
             now = hub.clock()
             silent = now - self._last_master
             limit = rpc.HEARTBEAT_LIVENESS * self.heartbeat_interval
@@ -279,3 +276,41 @@ class SlaveLocustRunner(LocustRunner):
             sleep(self.report_interval)
             if self.master_alive:
                 self._send_report()
+
+
+def _split_report(data):
+    """``data`` as reports the master accepts (it drops bigger ones): each of
+    at most MAX_ENTRIES_PER_REPORT entries, MAX_BUCKETS_PER_REPORT histogram
+    buckets and MAX_ERRORS_PER_REPORT errors.
+
+    The first part is ``data`` itself (with whatever report_to_master
+    listeners added); the others carry an empty Total, so that the master
+    adds the Total once.
+    """
+    entries, errors = data["stats"], data.get("errors") or {}
+    groups, group, buckets = [], [], 0
+    for entry in entries:
+        size = rpc.entry_buckets(entry)
+        if group and (len(group) == rpc.MAX_ENTRIES_PER_REPORT
+                      or buckets + size > rpc.MAX_BUCKETS_PER_REPORT):
+            groups.append(group)
+            group, buckets = [], 0
+        group.append(entry)
+        buckets += size
+    groups.append(group)
+    per_errors = rpc.MAX_ERRORS_PER_REPORT
+    if len(groups) == 1 and len(errors) <= per_errors:
+        return [data]
+    error_items = list(errors.items())
+    count = max(len(groups), math.ceil(len(error_items) / per_errors))
+    parts = []
+    for i in range(count):
+        if i == 0:
+            part = dict(data)
+        else:
+            part = {"user_count": data["user_count"], "stats_epoch": data["stats_epoch"],
+                    "stats_total": StatsEntry(None, "Total", None).serialize()}
+        part["stats"] = groups[i] if i < len(groups) else []
+        part["errors"] = dict(error_items[i * per_errors:(i + 1) * per_errors])
+        parts.append(part)
+    return parts

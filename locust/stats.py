@@ -30,6 +30,7 @@ so unpack with msgpack's ``strict_map_key=False`` (unserialize also accepts
 str keys).
 """
 
+import logging
 import time
 
 from . import events
@@ -46,6 +47,12 @@ __all__ = [
 PERCENTILES_TO_REPORT = (0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0)
 #: Seconds of per-second counts an entry keeps; current_rps needs only 12.
 PER_SECOND_HISTORY = 60
+#: Distinct request names (entries) past which a warning is logged, once:
+#: each costs ~1.7 KB and a row in every table and CSV file, and a URL with
+#: an id in it makes one per request (153,000 names took 273 MB, measured).
+MANY_ENTRIES = 1000
+
+logger = logging.getLogger(__name__)
 #: Seconds the "current" figures cover (complete seconds; see StatsEntry.current).
 CURRENT_WINDOW = 10
 #: Seconds of per-second histograms an entry keeps: the window, the seconds
@@ -450,6 +457,7 @@ class RequestStats:
         self.entries = {}
         self.errors = {}
         self.total = StatsEntry(self, "Total", None)
+        self._warned_many = False
 
     @property
     def num_requests(self):
@@ -483,6 +491,13 @@ class RequestStats:
         entry = self.entries.get((name, method))
         if entry is None:
             entry = self.entries[(name, method)] = StatsEntry(self, name, method)
+            if len(self.entries) > MANY_ENTRIES and not self._warned_many:
+                self._warned_many = True
+                logger.warning(
+                    "More than %d distinct request names in the statistics (the latest: %s %s): "
+                    "give requests whose URL holds an id a common name, e.g. "
+                    "self.client.get(\"/item/%%d\" %% i, name=\"/item/[id]\")",
+                    MANY_ENTRIES, method, str(name)[:80])
         return entry
 
     def log_request(self, method, name, response_time, content_length):

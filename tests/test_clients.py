@@ -27,8 +27,8 @@ from locust.clients import (
     Timeout,
     TooManyRedirects,
 )
+from locust.engine import GreenletExit, joinall, sleep, spawn
 from locust.engine import Timeout as EngineTimeout
-from locust.engine import joinall, sleep, spawn
 from locust.exception import CatchResponseError, InterruptTaskSet, ResponseError
 from support.http_target import TEXT, start_proxy, start_server
 
@@ -837,16 +837,21 @@ def test_200_greenlets_wait_concurrently(server, reports):
     assert len(reports) == 200 and all(k == "success" for k, _ in reports)
 
 
-def test_killed_request_reports_nothing_and_session_recovers(client, reports):
+def test_killed_request_is_a_failure_and_session_recovers(client, reports):
+    # Killed on the wire (a stop whose grace ran out): the server may have
+    # it, so it is counted, as a failure with the exception that killed it.
     greenlet = spawn(client.get, "/sleep?s=2")
     sleep(0.2)
-    greenlet.kill()
+    greenlet.kill(GreenletExit("request interrupted by stop after 0.2 s"))
     assert greenlet.dead
+    assert [(kind, data["name"], str(data["exception"])) for kind, data in reports] == [
+        ("failure", "/sleep?s=2", "request interrupted by stop after 0.2 s")]
+    # The locustfile's own Timeout is not a stop: nothing more is reported.
     with pytest.raises(EngineTimeout), EngineTimeout(0.2):
         client.get("/sleep?s=2")
-    assert reports == []
-    assert client.get("/ok").content == b"ok"
     assert len(reports) == 1
+    assert client.get("/ok").content == b"ok"
+    assert len(reports) == 2 and reports[1][0] == "success"
 
 
 def test_session_keyword_arguments_and_hooks(server):

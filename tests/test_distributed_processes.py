@@ -152,8 +152,8 @@ def test_ten_users_over_three_slaves(procs, tmp_path, locustfile, target):
     assert csv_total(tmp_path / "run")[0] == target.count
 
 
-def test_a_killed_slave_is_marked_missing_and_the_test_completes(procs, tmp_path, locustfile,
-                                                                 target):
+def test_a_killed_slave_is_named_in_the_summary_and_the_run_exits_1(procs, tmp_path, locustfile,
+                                                                    target):
     port = free_port_pair()
     boss = master(procs, tmp_path, port, ["--headless", "-u", "6", "-r", "200", "-t", "4s",
                                           "--expect-slaves", "3", "-H", target.url,
@@ -161,14 +161,19 @@ def test_a_killed_slave_is_marked_missing_and_the_test_completes(procs, tmp_path
     workers = [slave(procs, tmp_path, port, "slave%d" % i) for i in range(3)]
     boss.wait_log("All slaves finished hatching: 6 users")
     victim = workers[0]
+    victim_id = re.search(r"Slave (\S+): connecting", victim.log).group(1)
     victim.popen.send_signal(signal.SIGKILL)
     boss.wait_log(r"marked missing, its 2 users are no longer counted")
-    assert boss.wait() == 0, boss.log
+    # The test goes on with the others, but what the victim measured in its
+    # last report interval is lost: the summary says so, and the run fails.
+    assert boss.wait() == 1, boss.log
     for proc in workers[1:]:
         assert proc.wait(timeout=15) == 0
-    requests, _ = csv_total(tmp_path / "run")
-    # The killed slave's last seconds were never reported.
-    assert 0 < requests <= target.count
+    assert re.search(r"Slave %s went missing at \d\d:\d\d:\d\d with 2 users and never came "
+                     r"back: the requests it made in its last report interval are not counted"
+                     % victim_id, boss.out), boss.out
+    requests, failures = csv_total(tmp_path / "run")
+    assert failures == 0 and 0 < requests <= target.count
 
 
 def test_slaves_stop_their_users_when_the_master_is_killed(procs, tmp_path, locustfile, target):

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import textwrap
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -251,6 +252,12 @@ USAGE_ERRORS = [
     (["-P", "99999"], "port"),
     (["--csv", "no/such/dir/x"], "csv"),
     (["--bogus"], "unrecognized"),
+    # Each of these was accepted, then hung, failed per task or exited 1.
+    (["-c", "1000000000", "-H", "http://127.0.0.1:1"], "at most 1000000 per process"),
+    (["--web-auth", "nocolon"], "--web-auth: must be given as user:password"),
+    (["--report-interval", "0.1"], "report-interval"),
+    (["--stop-timeout", "-1"], "stop-timeout"),
+    (["--max-slaves", "0"], "max-slaves"),
 ]
 
 
@@ -510,3 +517,56 @@ def test_web_ui_mode(locustfile, tmp_path, counting_target):
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert "Percentage of the requests completed within given times" in out
+
+
+def test_web_ui_refuses_a_user_count_no_process_can_run(locustfile, tmp_path, counting_target):
+    # The dashboard listens on every interface without auth by default: 10**30
+    # users built the whole start order in memory and ignored SIGTERM.
+    import urllib.error
+    import urllib.request
+    proc = start_locust(["-H", counting_target.url, "--web-host", "127.0.0.1", "-P", "0",
+                         "WebUser"], tmp_path)
+    try:
+        port = None
+        deadline = time.monotonic() + 10
+        while port is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if "Starting web monitor at" in line:
+                port = int(line.rsplit(":", 1)[1])
+        assert port, "the web UI did not start"
+        data = ("locust_count=%d&hatch_rate=10" % 10 ** 30).encode()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen("http://127.0.0.1:%d/swarm" % port, data=data, timeout=5)
+        assert refused.value.code == 400
+        assert "at most 1000000 per process" in json.load(refused.value)["message"]
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert counting_target.count == 0
+
+
+def test_periodic_tables_and_csv_take_a_bounded_share_of_the_time(monkeypatch, tmp_path):
+    # With 150,000 request names, rewriting the CSV files every 2 s took 37%
+    # of the throughput: a round that takes long postpones the next one.
+    from locust import summary
+    from locust.engine import sleep as engine_sleep
+    from locust.engine import spawn
+    calls = []
+
+    def slow_tick(self):
+        calls.append(time.monotonic())
+        time.sleep(0.02)  # as if there were many entries (blocks, as writing does)
+
+    monkeypatch.setattr(summary, "INTERVAL", 0.01)
+    monkeypatch.setattr(summary.RunReport, "tick", slow_tick)
+    report = summary.RunReport(SimpleNamespace(stats=None, exceptions={}),
+                               SimpleNamespace(no_web=True, csv_prefix=str(tmp_path / "x")))
+    loop = spawn(report._loop)
+    engine_sleep(1.2)
+    loop.kill()
+    # Unbounded, that is ~40 ticks; at most 5% of the time, ~3.
+    assert 1 <= len(calls) <= 6, len(calls)

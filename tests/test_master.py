@@ -9,14 +9,17 @@ import logging
 import types
 
 import pytest
+import zmq as pyzmq
 
 from locust import events, rpc
 from locust.core import Locust, TaskSet
+from locust.endpoint import YIELD_EVERY
 from locust.engine import sleep, spawn
 from locust.engine import zmq as ezmq
-from locust.master import MasterLocustRunner, split_over_slaves
+from locust.master import REBALANCE_INTERVAL, MasterLocustRunner, split_over_slaves
 from locust.runners import STATE_MISSING, STATE_RUNNING, STATE_STOPPED, weight_split
-from locust.stats import RequestStats
+from locust.slave import _split_report
+from locust.stats import RequestStats, StatsEntry
 from support import wait_until
 
 INTERVAL = 0.1
@@ -58,9 +61,25 @@ class FakeSlave:
     def send(self, message_type, data=None):
         self.sock.send(rpc.encode(message_type, data, self.node_id))
 
-    def beat(self, user_count=0):
-        self.beats.send(rpc.encode("heartbeat", {"state": "running", "user_count": user_count},
+    def beat(self, user_count=0, state="running"):
+        self.beats.send(rpc.encode("heartbeat", {"state": state, "user_count": user_count},
                                    self.node_id))
+
+    def join(self):
+        """Announce itself, then beat every half interval until ``beating`` is
+        False, as a slave does: the master counts it from its first heartbeat."""
+        self.send("client_ready")
+        self.beating = True
+        self.beater = spawn(self._beat_loop)
+
+    def _beat_loop(self):
+        while self.beating:
+            try:
+                self.beats.send(rpc.encode("heartbeat", {"state": None, "user_count": None},
+                                           self.node_id))
+            except ezmq.ZMQError:
+                return
+            sleep(INTERVAL / 2)
 
     def _receive(self):
         while True:
@@ -99,7 +118,7 @@ def master():
 def slaves(ctx, master, count, prefix="node"):
     fakes = [FakeSlave(ctx, master.master_bind_port, "%s%d" % (prefix, i)) for i in range(count)]
     for fake in fakes:
-        fake.send("client_ready")
+        fake.join()
     assert wait_until(lambda: master.slave_count == count)
     return fakes
 
@@ -180,7 +199,7 @@ def test_a_slave_that_joins_mid_test_gets_a_share(ctx, master):
         fake.send("hatch_complete", {"count": data["num_clients"], "generation": data["generation"]})
     assert wait_until(lambda: master.state == STATE_RUNNING)
     late = FakeSlave(ctx, master.master_bind_port, "node9")
-    late.send("client_ready")
+    late.join()
     counts = [f.last("hatch").data["num_clients"] for f in fakes + [late]]
     assert wait_until(lambda: all(len([m for m in f.inbox if m.type == "hatch"]) == 2
                                   for f in fakes))
@@ -252,6 +271,7 @@ def test_a_silent_slave_is_marked_missing_and_comes_back(ctx, master):
         data = fake.last("hatch").data
         fake.send("hatch_complete", {"count": data["num_clients"], "generation": data["generation"]})
     assert wait_until(lambda: master.user_count == 4)
+    fakes[1].beating = False
     for _ in range(10):  # node0 keeps beating, node1 is silent
         fakes[0].beat(user_count=2)
         sleep(INTERVAL / 2)
@@ -285,17 +305,17 @@ def test_a_reset_reaches_every_slave_and_drops_reports_measured_before_it(ctx, m
     fakes = slaves(ctx, master, 2)
     master.start_hatching(2, 2)
     hatch = fakes[0].last("hatch")
-    assert hatch.data["stats_epoch"] == 0
-    fakes[0].send("stats", report(user_count=1, requests=5, stats_epoch=0))
+    assert hatch.data["stats_epoch"] == 1  # the first test
+    fakes[0].send("stats", report(user_count=1, requests=5, stats_epoch=1))
     assert wait_until(lambda: master.stats.num_requests == 5)
 
     master.reset_statistics()
     assert master.stats.num_requests == 0
     for fake in fakes:
-        assert fake.last("reset_stats").data == {"stats_epoch": 1}
+        assert fake.last("reset_stats").data == {"stats_epoch": 2}
     # Sent before the slave heard of the reset: dropped, but its user count counts.
-    fakes[1].send("stats", report(user_count=1, requests=7, stats_epoch=0))
-    fakes[0].send("stats", report(user_count=1, requests=3, stats_epoch=1))
+    fakes[1].send("stats", report(user_count=1, requests=7, stats_epoch=1))
+    fakes[0].send("stats", report(user_count=1, requests=3, stats_epoch=2))
     assert wait_until(lambda: master.stats.num_requests == 3)
     sleep(0.1)
     assert master.stats.num_requests == 3
@@ -303,6 +323,169 @@ def test_a_reset_reaches_every_slave_and_drops_reports_measured_before_it(ctx, m
 
     # A slave that joins after the reset learns the epoch from its hatch (a rebalance).
     late = FakeSlave(ctx, master.master_bind_port, "late")
-    late.send("client_ready")
+    late.join()
     assert wait_until(lambda: master.slave_count == 3)
-    assert late.last("hatch").data["stats_epoch"] == 1
+    assert late.last("hatch").data["stats_epoch"] == 2
+
+
+# ------------------------------------------------------- hostile peers
+
+def hatches(fake):
+    """The user counts of the hatch messages a fake slave received."""
+    return [m.data["num_clients"] for m in fake.inbox if m.type == "hatch"]
+
+
+def start_running(fakes, master, users):
+    master.start_hatching(users, 100)
+    for fake in fakes:
+        data = fake.last("hatch").data
+        fake.send("hatch_complete", {"count": data["num_clients"], "generation": data["generation"]})
+    assert wait_until(lambda: master.state == STATE_RUNNING)
+
+
+def test_nodes_that_only_announce_never_take_a_share(ctx, master, caplog):
+    (real,) = slaves(ctx, master, 1)
+    start_running([real], master, 4)
+    intruders = [FakeSlave(ctx, master.master_bind_port, "intruder%d" % i) for i in range(30)]
+    with caplog.at_level(logging.WARNING, logger="locust.runners"):
+        for fake in intruders:
+            fake.send("client_ready")  # and never a heartbeat
+        assert wait_until(lambda: "Forgot 30 nodes that announced themselves" in caplog.text)
+    assert master.slave_count == 1 and not master._candidates
+    assert [m.data["num_clients"] for m in real.inbox if m.type == "hatch"] == [4]
+    assert all(not fake.inbox for fake in intruders)
+
+
+def test_joins_in_a_burst_share_one_rebalance(ctx, master):
+    first = slaves(ctx, master, 1)
+    start_running(first, master, 42)
+    late = [FakeSlave(ctx, master.master_bind_port, "late%02d" % i) for i in range(20)]
+    for fake in late:
+        fake.join()
+    assert wait_until(lambda: master.slave_count == 21)
+    assert wait_until(lambda: all(fake.inbox for fake in late))
+    sleep(REBALANCE_INTERVAL * 2)
+    hatches = [m.data["num_clients"] for m in first[0].inbox if m.type == "hatch"]
+    # The first hatch, then one rebalance per REBALANCE_INTERVAL at most,
+    # however many joined: not 20 (each sent to every slave).
+    assert 2 <= len(hatches) <= 4, hatches
+    assert hatches[-1] == 2 and [f.last("hatch").data["num_clients"] for f in late] == [2] * 20
+
+
+def test_more_nodes_than_max_slaves_are_refused(ctx, caplog):
+    options = types.SimpleNamespace(master_bind_host="127.0.0.1", master_bind_port=0,
+                                    heartbeat_interval=INTERVAL, num_requests=None, max_slaves=3)
+    runner = MasterLocustRunner([Heavy], options, stats=RequestStats())
+    try:
+        fakes = [FakeSlave(ctx, runner.master_bind_port, "node%d" % i) for i in range(5)]
+        with caplog.at_level(logging.WARNING, logger="locust.runners"):
+            for fake in fakes:
+                fake.join()
+            assert wait_until(lambda: runner.slave_count == 3)
+            sleep(INTERVAL * 3)
+        assert runner.slave_count == 3
+        assert "Refused slave node3: 3 nodes are known already (--max-slaves)" in caplog.text
+    finally:
+        runner.clients.clear()
+        runner.quit()
+
+
+def test_a_hatch_never_completes_with_every_slave_missing(ctx, master, caplog):
+    fired = []
+    listener = lambda user_count, **kw: fired.append(user_count)
+    events.hatch_complete += listener
+    try:
+        fakes = slaves(ctx, master, 2)
+        with caplog.at_level(logging.INFO, logger="locust.runners"):
+            master.start_hatching(4, 1)
+            for fake in fakes:
+                fake.beating = False
+            assert wait_until(lambda: master.slave_count == 0)
+            sleep(INTERVAL * 3)
+        assert master.state == "hatching" and fired == []
+        assert "All slaves finished hatching" not in caplog.text
+        # They come back: a new hatch, and it completes with them.
+        for fake in fakes:
+            fake.beating = True
+            fake.beater = spawn(fake._beat_loop)
+        assert wait_until(lambda: all(hatches(f)[1:] and hatches(f)[-1] == 2 for f in fakes))
+        for fake in fakes:
+            data = fake.last("hatch").data
+            fake.send("hatch_complete", {"count": data["num_clients"],
+                                         "generation": data["generation"]})
+        assert wait_until(lambda: fired == [4])
+        assert [(text.split(" was ")[1][:11], lost) for text, lost in master.run_notes()] == [
+            ("missing fro", False), ("missing fro", False)]
+    finally:
+        events.hatch_complete -= listener
+
+
+def test_a_report_split_in_parts_merges_exactly(ctx, master):
+    (fake,) = slaves(ctx, master, 1)
+    master.start_hatching(1, 1)
+    stats = RequestStats()
+    names = rpc.MAX_ENTRIES_PER_REPORT * 2 + 7
+    for i in range(names):
+        stats.log_request("GET", "/item/%d" % i, 10.0, 5)
+        stats.log_error("GET", "/item/%d" % i, "boom %d" % i)
+    data = stats.serialize_and_reset()
+    data["user_count"] = 1
+    data["stats_epoch"] = fake.last("hatch").data["stats_epoch"]
+    parts = _split_report(data)
+    assert len(parts) == 3
+    for part in parts:
+        fake.send("stats", part)
+    assert wait_until(lambda: len(master.stats.entries) == names)
+    assert master.stats.num_requests == master.stats.num_failures == names
+    assert sum(e.occurences for e in master.stats.errors.values()) == names
+
+
+def test_a_report_that_cannot_be_merged_changes_nothing(ctx, master, caplog, monkeypatch):
+    (fake,) = slaves(ctx, master, 1)
+    master.start_hatching(1, 1)
+    fake.send("stats", report(requests=2))
+    assert wait_until(lambda: master.stats.num_requests == 2)
+    real = StatsEntry.unserialize
+
+    def fails_on_the_second(data):
+        if data["name"] == "/second":
+            raise ValueError("cannot merge this one")
+        return real(data)
+
+    monkeypatch.setattr(StatsEntry, "unserialize", staticmethod(fails_on_the_second))
+    stats = RequestStats()
+    stats.log_request("GET", "/first", 10.0, 5)
+    stats.log_request("GET", "/second", 10.0, 5)
+    data = stats.serialize_and_reset()
+    data["user_count"] = 1
+    with caplog.at_level(logging.WARNING, logger="locust.runners"):
+        fake.send("stats", data)
+        assert wait_until(lambda: "Dropped a stats report of node0" in caplog.text)
+    assert master.stats.num_requests == 2 and ("/first", "GET") not in master.stats.entries
+
+
+def test_the_receive_loop_yields_while_frames_are_queued(ctx, master, monkeypatch):
+    order = []
+    handle = master._endpoint.handler
+
+    def spy(msg, channel):
+        order.append("frame")
+        handle(msg, channel)
+
+    monkeypatch.setattr(master._endpoint, "handler", spy)
+    plain = pyzmq.Context()
+    try:
+        sock = plain.socket(pyzmq.DEALER)
+        sock.setsockopt(pyzmq.IDENTITY, b"flood")
+        sock.setsockopt(pyzmq.LINGER, 0)
+        sock.connect("tcp://127.0.0.1:%d" % master.master_bind_port)
+        frame = rpc.encode("client_ready", None, "flood")
+        for _ in range(200):  # blocking sends: the hub runs none of them meanwhile
+            sock.send(frame)
+        ticker = spawn(lambda: [order.append("tick") or sleep(0) for _ in iter(int, 1)])
+        assert wait_until(lambda: order.count("frame") == 200)
+        ticker.kill()
+    finally:
+        plain.destroy(linger=0)
+    runs = "".join("f" if item == "frame" else "." for item in order).split(".")
+    assert max(len(run) for run in runs) <= YIELD_EVERY

@@ -4,12 +4,14 @@ every decoded frame passes, and the rate-limited log of dropped frames."""
 import contextlib
 import logging
 import random
+import time
 
 import msgpack
 import pytest
 
 from locust import rpc
 from locust.stats import RequestStats
+from support import wait_until
 
 
 def stats_report():
@@ -192,6 +194,130 @@ def test_rate_limited_log(caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert messages[3:] == ["97 more similar warnings were not logged", "bad frame 100"]
 
+
+# ------------------------------------------------- bounds of every number
+
+def _entry(name="/", **changes):
+    stats = RequestStats()
+    stats.log_request("GET", name, 12.5, 100)
+    entry = stats.serialize_and_reset()["stats"][0]
+    entry.update(changes)
+    return entry
+
+
+def _stats_frame(entries=None, **fields):
+    data = {"stats": [_entry()] if entries is None else entries, "errors": {}, "user_count": 1}
+    data.update(fields)
+    return rpc.encode("stats", data, "n")
+
+
+HOUR_AGO = time.time() - 3600
+
+
+@pytest.mark.parametrize("changes, why", [
+    # What one correctly typed frame did to a master before these bounds.
+    ({"response_times": {10 ** 6: 1}}, "response_times"),          # OverflowError in percentiles
+    ({"response_times": {-1: 1}}, "response_times"),
+    ({"response_times": {125: 2}}, "histogram does not hold"),      # 2 times, 1 request
+    ({"total_response_time": -1e9}, "total_response_time"),         # average -83,780 ms
+    ({"total_response_time": 1e308}, "total_response_time"),        # sums to infinity
+    ({"total_response_time": 2e8}, "over num_requests times the longest"),
+    ({"max_response_time": 1e308}, "max_response_time"),
+    ({"max_response_time": float("inf")}, "max_response_time"),
+    ({"min_response_time": -5.0}, "min_response_time"),
+    ({"min_response_time": 20.0, "max_response_time": 10.0}, "min_response_time is over"),
+    ({"total_content_length": -10 ** 9}, "total_content_length"),
+    ({"total_content_length": 2 ** 41}, "largest size"),
+    ({"num_requests": 10 ** 13}, "num_requests"),
+    ({"num_failures": -1}, "num_failures"),
+    ({"last_request_timestamp": 1e300}, "last_request_timestamp"),  # a day of now at most
+    ({"start_time": 0.0}, "start_time"),
+    ({"num_reqs_per_sec": {10 ** 12: 1}}, "num_reqs_per_sec"),
+    ({"num_reqs_per_sec": {int(HOUR_AGO): -1}}, "num_reqs_per_sec"),
+    ({"num_fail_per_sec": {0: 1}}, "num_fail_per_sec"),
+    ({"name": "x" * (rpc.MAX_NAME + 1)}, "name"),
+])
+def test_every_number_of_a_stats_entry_is_bounded(changes, why):
+    with pytest.raises(rpc.MessageError, match=why):
+        rpc.decode(_stats_frame([_entry(**changes)]), rpc.SLAVE_TO_MASTER)
+    # The same in the Total, which every report carries.
+    with pytest.raises(rpc.MessageError, match="stats_total"):
+        rpc.decode(_stats_frame(stats_total=_entry(**changes)), rpc.SLAVE_TO_MASTER)
+
+
+def test_a_plausible_report_passes_the_bounds():
+    entry = _entry(last_request_timestamp=HOUR_AGO, num_reqs_per_sec={int(HOUR_AGO): 1})
+    msg = rpc.decode(_stats_frame([entry], stats_epoch=3), rpc.SLAVE_TO_MASTER)
+    assert msg.data["stats"][0]["last_request_timestamp"] == HOUR_AGO
+
+
+def test_a_report_has_at_most_so_many_names_and_errors():
+    many = [_entry("/n%d" % i) for i in range(rpc.MAX_ENTRIES_PER_REPORT + 1)]
+    with pytest.raises(rpc.MessageError, match="at most %d entries" % rpc.MAX_ENTRIES_PER_REPORT):
+        rpc.decode(_stats_frame(many), rpc.SLAVE_TO_MASTER)
+    rpc.decode(_stats_frame(many[:-1]), rpc.SLAVE_TO_MASTER)  # the limit itself is fine
+    row = {"name": "/", "method": "GET", "error": "boom", "occurences": 1}
+    errors = {"k%d" % i: row for i in range(rpc.MAX_ERRORS_PER_REPORT + 1)}
+    with pytest.raises(rpc.MessageError, match="error row"):
+        rpc.decode(_stats_frame(errors=errors), rpc.SLAVE_TO_MASTER)
+    with pytest.raises(rpc.MessageError, match="error row"):
+        rpc.decode(_stats_frame(errors={"k": dict(row, occurences=-1)}), rpc.SLAVE_TO_MASTER)
+
+
+@pytest.mark.parametrize("message_type, data, why", [
+    ("stats", {"stats": [], "user_count": 10 ** 9}, "user_count"),
+    ("hatch_complete", {"count": rpc.MAX_COUNT}, "count"),
+    ("heartbeat", {"state": "running", "user_count": -3}, "user_count"),
+    ("heartbeat", {"state": "x" * 100, "user_count": 3}, "state"),
+    ("exception", {"msg": "x" * (rpc.MAX_TEXT + 1), "traceback": ""}, "msg"),
+])
+def test_every_number_of_the_other_messages_is_bounded(message_type, data, why):
+    with pytest.raises(rpc.MessageError, match=why):
+        rpc.decode(rpc.encode(message_type, data, "n"), rpc.SLAVE_TO_MASTER)
+
+
+def test_the_checks_are_tables_a_new_field_is_one_line(monkeypatch):
+    entry = _entry(rolling={"p95": 3.0})
+    rpc.decode(_stats_frame([entry]), rpc.SLAVE_TO_MASTER)  # an unknown field passes
+    monkeypatch.setitem(rpc.ENTRY_FIELDS, "rolling", rpc._may_be_absent(
+        lambda v: isinstance(v, dict) and all(x >= 0 for x in v.values())))
+    rpc.decode(_stats_frame([entry]), rpc.SLAVE_TO_MASTER)
+    rpc.decode(_stats_frame([_entry()]), rpc.SLAVE_TO_MASTER)  # optional: may be absent
+    with pytest.raises(rpc.MessageError, match="rolling"):
+        rpc.decode(_stats_frame([_entry(rolling={"p95": -1.0})]), rpc.SLAVE_TO_MASTER)
+
+
+def test_rate_limited_log_writes_the_count_when_the_period_ends(caplog):
+    now = [0.0]
+    timers = []
+    log = rpc.RateLimitedLog(logging.getLogger("test.rpc"), burst=2, period=10,
+                             clock=lambda: now[0],
+                             call_later=lambda delay, fn: timers.append((delay, fn)))
+    with caplog.at_level(logging.WARNING, logger="test.rpc"):
+        for i in range(50):
+            log.warning("bad frame %d", i)
+        assert [delay for delay, _ in timers] == [10]  # one timer for the period
+        assert "more similar" not in caplog.text
+        now[0] = 10.0
+        timers[0][1]()  # the period ends; no new warning arrives
+    assert [r.getMessage() for r in caplog.records] == [
+        "bad frame 0", "bad frame 1", "48 more similar warnings were not logged"]
+
+
+def test_rate_limited_log_timer_runs_in_the_hub(caplog):
+    log = rpc.RateLimitedLog(logging.getLogger("test.rpc"), burst=1, period=0.2)
+    with caplog.at_level(logging.WARNING, logger="test.rpc"):
+        for i in range(5):
+            log.warning("bad frame %d", i)
+        assert wait_until(lambda: "4 more similar warnings" in caplog.text, timeout=10)
+
+
+def test_a_report_has_at_most_so_many_histogram_buckets(monkeypatch):
+    monkeypatch.setattr(rpc, "MAX_BUCKETS_PER_REPORT", 6)
+    entries = [_entry("/%d" % i) for i in range(4)]  # a bucket each, and one in the window
+    with pytest.raises(rpc.MessageError, match="8 histogram buckets, more than 6"):
+        rpc.decode(_stats_frame(entries), rpc.SLAVE_TO_MASTER)
+    rpc.decode(_stats_frame(entries[:3]), rpc.SLAVE_TO_MASTER)
 
 def test_heartbeat_cpu_field_is_checked():
     for cpu in (None, 0, 57.5, 180.0):

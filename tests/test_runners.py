@@ -6,26 +6,31 @@ thread (tests/http_target.py), which records every request it receives, so
 """
 
 import random
+import socket
 import time
+from itertools import islice
 from types import SimpleNamespace
 
 import pytest
 
 from locust import HttpLocust, Locust, StopLocust, TaskSet, events, task
-from locust.engine import sleep
+from locust.engine import net, sleep, spawn
 from locust.runners import (
+    MAX_USERS_PER_PROCESS,
     STATE_HATCHING,
     STATE_INIT,
     STATE_RUNNING,
     STATE_STOPPED,
     LocalLocustRunner,
     LocustRunner,
+    UserCountError,
     hatch_order,
+    iter_hatch_order,
     parse_timespan,
     weight_split,
 )
 from locust.stats import global_stats
-from support import wait_until
+from support import run_child, wait_until
 from support.http_target import start_server
 
 
@@ -459,3 +464,116 @@ def test_removed_users_finish_the_request_they_started(make_runner, target):
     time.sleep(0.03)  # blocks the hub: users wake while the removal is pending
     assert wait_until(lambda: not runner._users)
     assert len(target.requests) - before == total_logged()
+
+
+# ------------------------------------------------------------ large counts
+
+def test_the_start_order_is_produced_lazily():
+    order = iter_hatch_order([10 ** 30, 1])  # a list of it would never fit in memory
+    assert list(islice(order, 5)) == [0, 0, 0, 0, 0]
+    assert hatch_order([4, 3, 3]) == list(iter_hatch_order([4, 3, 3]))
+
+
+def test_a_count_above_what_a_process_can_run_is_refused(make_runner):
+    runner = make_runner([idle_class("A")])
+    for count in (10 ** 30, MAX_USERS_PER_PROCESS + 1):
+        with pytest.raises(UserCountError, match="at most 1000000 per process"):
+            runner.start_hatching(count, 10)
+    assert runner.state == STATE_INIT and runner.user_count == 0
+
+
+def test_a_huge_hatch_and_its_stop_keep_the_hub_responsive(make_runner):
+    # A million users at a million per second: the start order is lazy, the
+    # hatching loop and the removal let the hub run between batches.
+    ticks = []
+
+    def ticker():
+        while True:
+            ticks.append(time.monotonic())
+            sleep(0.01)
+
+    watch = spawn(ticker)
+    runner = make_runner([idle_class("Idle", wait=60000)])
+    try:
+        runner.start_hatching(10 ** 6, 10 ** 6)
+        sleep(0.5)
+        assert 0 < runner.user_count < 10 ** 6
+        runner.stop()
+        assert runner.user_count == 0 and runner.state == STATE_STOPPED
+    finally:
+        watch.kill()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert max(gaps) < 1.0, max(gaps)
+
+
+def test_the_runner_imports_the_http_client_before_users_start():
+    result = run_child("""
+        import sys
+        from locust import HttpLocust, Locust, TaskSet
+        from locust.runners import LocalLocustRunner
+
+        class Tasks(TaskSet):
+            tasks = [lambda ts: None]
+
+        class Plain(Locust):
+            task_set = Tasks
+
+        class Web(HttpLocust):
+            task_set = Tasks
+            host = "http://127.0.0.1:1"
+
+        LocalLocustRunner([Plain]).quit()
+        print("after plain:", "locust.clients" in sys.modules)
+        LocalLocustRunner([Plain, Web]).quit()
+        print("after web:", "locust.clients" in sys.modules)
+    """)
+    assert result.stdout.splitlines() == ["after plain: False", "after web: True"], result
+
+
+# ------------------------------------------------- requests cut by a stop
+
+def test_a_request_cut_by_a_stop_is_a_failure_of_its_own(make_runner, target):
+    before = len(target.requests)
+    runner = make_runner([http_class(target.url, path="/sleep?s=5", wait=(0, 0))])
+    runner.start_hatching(4, 1000, wait=True)
+    assert wait_until(lambda: len(target.requests) - before == 4)
+    runner.stop(grace=0.3)
+    assert global_stats.num_requests == 0 and global_stats.num_failures == 4
+    (error,) = global_stats.errors.values()
+    assert (error.method, error.name, error.occurences) == ("GET", "/sleep?s=5", 4)
+    assert "request interrupted by stop after 0.3 s" in error.error
+    assert total_logged() == len(target.requests) - before
+
+
+def test_any_client_cut_by_a_stop_is_counted_by_the_runner(make_runner):
+    # A custom client that waits on a socket and reports nothing when it is
+    # killed: the runner reports the request for it.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    address = listener.getsockname()
+
+    class Tasks(TaskSet):
+        @task
+        def call(self):
+            conn = net.create_connection(address)
+            try:
+                conn.sendall(b"hello")
+                conn.recv(10)  # never answered
+                events.request_success.fire(request_type="RAW", name="call", response_time=1,
+                                            response_length=0)
+            finally:
+                conn.close()
+
+    cls = type("RawUser", (Locust,), {"task_set": Tasks, "min_wait": 0, "max_wait": 0})
+    runner = make_runner([cls])
+    try:
+        runner.start_hatching(3, 1000, wait=True)
+        sleep(0.2)
+        runner.stop(grace=0.2)
+    finally:
+        listener.close()
+    assert global_stats.num_failures == 3
+    (error,) = global_stats.errors.values()
+    assert (error.method, error.name) == ("STOPPED", "RawUser")
+    assert "request interrupted by stop after 0.2 s" in error.error

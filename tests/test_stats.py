@@ -583,6 +583,19 @@ def test_console_tables_show_sub_10ms_times_with_decimals():
     assert stats_report._ms(0.0) == "0" and stats_report._ms(9.999) == "10"
 
 
+def test_many_distinct_names_warn_once(caplog):
+    import logging
+
+    from locust.stats import MANY_ENTRIES
+    stats = RequestStats()
+    with caplog.at_level(logging.WARNING, logger="locust.stats"):
+        for i in range(MANY_ENTRIES * 2):
+            stats.log_request("GET", "/item/%d" % i, 1.0, 1)
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1, warnings
+    assert "More than %d distinct request names" % MANY_ENTRIES in warnings[0]
+    assert "GET /item/%d" % MANY_ENTRIES in warnings[0] and "name=" in warnings[0]
+
 # ------------------------------------------------- failures' times, the window
 
 def test_failures_keep_their_times_apart_from_the_successes(rs):
