@@ -42,10 +42,8 @@ rejoins a master that comes back; with ``slave_exit_timeout`` it exits
 import logging
 import time
 
-from greenlet import getcurrent
-
 from . import events, rpc
-from .engine import Event, get_hub, sleep, spawn, zmq
+from .engine import Condition, clock, getcurrent, sleep, spawn, zmq
 from .runners import (
     STATE_HATCHING,
     STATE_INIT,
@@ -83,28 +81,6 @@ def split_over_slaves(class_counts, slaves):
         left = [a - b for a, b in zip(left, part)]
         result.append(dict(zip(classes, part)))
     return result
-
-
-class _Notifier:
-    """Wakes the greenlets waiting for the slaves' states to change."""
-
-    def __init__(self):
-        self._event = Event()
-
-    def notify(self):
-        event, self._event = self._event, Event()
-        event.set()
-
-    def wait_for(self, condition, timeout):
-        """Wait until ``condition()`` is true, at most ``timeout`` s; returns it."""
-        hub = get_hub()
-        deadline = hub.clock() + timeout
-        while not condition():
-            remaining = deadline - hub.clock()
-            if remaining <= 0:
-                return False
-            self._event.wait(min(remaining, 0.5))
-        return True
 
 
 def _shown(identity):
@@ -154,7 +130,8 @@ class MasterLocustRunner(LocustRunner):
         self._stats_epoch = 0
         self._pending = set()       # node ids whose hatch_complete is awaited
         self._rebalancing = False   # the current hatch is a rebalance: no event
-        self._notifier = _Notifier()
+        #: Notified whenever a slave's state changes (who waits: hatch, stop).
+        self._notifier = Condition()
         self._bad = rpc.RateLimitedLog(logger)
         self._closed = False
         self._context = zmq.Context()
@@ -165,7 +142,7 @@ class MasterLocustRunner(LocustRunner):
             raise
         logger.info("Master listening for slaves on %s:%d and %d", self.master_bind_host,
                     self.master_bind_port, self.master_bind_port + 1)
-        self._greenlets = [spawn(self._receive, self._router),
+        self._loops = [spawn(self._receive, self._router),
                            spawn(self._receive, self._heartbeats),
                            spawn(self._heartbeat_loop)]
 
@@ -278,7 +255,7 @@ class MasterLocustRunner(LocustRunner):
                 "generation": self._generation, "stats_epoch": self._stats_epoch})
         logger.info("Sent hatch jobs to %d slaves: %s users", len(slaves),
                     "/".join(str(sum(s.values())) for s in shares))
-        self._notifier.notify()
+        self._notifier.notify_all()
 
     def _rebalance(self):
         """Send new shares to every slave (one joined or came back mid-test)."""
@@ -297,7 +274,7 @@ class MasterLocustRunner(LocustRunner):
         else:
             logger.info("All slaves finished hatching: %d users", self.user_count)
             self.hatching_complete(self.user_count)
-        self._notifier.notify()
+        self._notifier.notify_all()
 
     # -- stopping -----------------------------------------------------------
 
@@ -341,7 +318,7 @@ class MasterLocustRunner(LocustRunner):
             return
         self._closed = True
         current = getcurrent()
-        for glet in self._greenlets:
+        for glet in self._loops:
             if glet is not current:
                 glet.kill(block=False)
         self._router.close(linger=0)
@@ -387,10 +364,10 @@ class MasterLocustRunner(LocustRunner):
             return
         self._seen(node, msg)
         getattr(self, "_on_" + msg.type)(node, msg.data or {})
-        self._notifier.notify()
+        self._notifier.notify_all()
 
     def _seen(self, node, msg):
-        node.last_seen = get_hub().clock()
+        node.last_seen = clock()
         node.last_heartbeat = time.time()
         if node.state == STATE_MISSING and msg.type != "quit":
             data = msg.data or {}
@@ -403,9 +380,8 @@ class MasterLocustRunner(LocustRunner):
                 self._send(node, "stop")
 
     def _on_ready(self, node_id, node):
-        hub = get_hub()
         if node is None:
-            node = self.clients[node_id] = SlaveNode(node_id, hub.clock())
+            node = self.clients[node_id] = SlaveNode(node_id, clock())
             logger.info("Client %r reported as ready. Currently %d clients ready to swarm.",
                         node_id, self.slave_count)
         else:
@@ -419,7 +395,7 @@ class MasterLocustRunner(LocustRunner):
             self._pending.discard(node_id)
         if self.state in (STATE_HATCHING, STATE_RUNNING):
             self._rebalance()
-        self._notifier.notify()
+        self._notifier.notify_all()
 
     def _on_hatching(self, node, _data):
         node.state = STATE_HATCHING
@@ -474,10 +450,9 @@ class MasterLocustRunner(LocustRunner):
             node.user_count = data["user_count"]
 
     def _heartbeat_loop(self):
-        hub = get_hub()
         while True:
             sleep(self.heartbeat_interval)
-            now = hub.clock()
+            now = clock()
             limit = rpc.HEARTBEAT_LIVENESS * self.heartbeat_interval
             for node in list(self.clients.values()):
                 if node.state != STATE_MISSING and now - node.last_seen > limit:
@@ -491,4 +466,4 @@ class MasterLocustRunner(LocustRunner):
         node.busy = False
         self._pending.discard(node.id)
         self._check_hatch_done()
-        self._notifier.notify()
+        self._notifier.notify_all()

@@ -20,8 +20,8 @@ once if it is not waiting on a socket (it is between requests, e.g. in its
 wait time), otherwise it is ended by the runner's request listener right
 after its current request has been logged, and at the latest after
 :attr:`LocustRunner.stop_grace` seconds. The kills are done by the hub
-callback that finds the user idle, synchronously (``greenlet.throw``), so
-a user judged idle cannot wake up and start a request before it dies; a
+callback that finds the user idle, at once (the engine's ``kill(now=True)``),
+so a user judged idle cannot wake up and start a request before it dies; a
 user that woke before that callback ran is on the wire and ends after that
 one request. So a removed user makes at most one more request, and every
 request the target received is in the statistics (unless a
@@ -45,10 +45,20 @@ import re
 import traceback
 from fractions import Fraction
 
-from greenlet import getcurrent
-
 from . import events
-from .engine import Event, GreenletExit, get_hub, joinall, sleep, spawn, spawn_later
+from .engine import (
+    Event,
+    GreenletExit,
+    call_later,
+    clock,
+    getcurrent,
+    io_waiters,
+    joinall,
+    run_callback,
+    sleep,
+    spawn,
+    spawn_later,
+)
 from .exception import StopLocust
 from .stats import global_stats
 
@@ -199,16 +209,16 @@ class LocustRunner:
         #: key -> {"count", "msg", "traceback", "nodes": set of node ids}
         self.exceptions = {}
         self.state = STATE_INIT
-        #: The greenlet hatching users right now, or None.
-        self.greenlet = None
+        #: What is hatching users right now (the engine's Greenlet), or None.
+        self.hatcher = None
         #: Why the last test stopped ("time limit", "request cap", ...), or None.
         self.stop_reason = None
         if self.host:
             for cls in self.locust_classes:
                 cls.host = self.host
 
-        self._users = {}        # live user greenlet -> its Locust class
-        self._retiring = {}     # user greenlet -> hard-kill deadline (hub clock)
+        self._users = {}        # live user (its engine Greenlet) -> its Locust class
+        self._retiring = {}     # retired user -> hard-kill deadline (hub clock)
         self._retire_timer = None
         self._expired = set()   # users retired by their class's stop_timeout
         self._run_timer = None
@@ -328,17 +338,16 @@ class LocustRunner:
             logger.info("Hatching and swarming %d users at the rate %g users/s...",
                         len(order), hatch_rate)
         self._hatch_generation += 1
-        self.greenlet = spawn(self._hatch, order, hatch_rate, self._hatch_generation)
+        self.hatcher = spawn(self._hatch, order, hatch_rate, self._hatch_generation)
         if wait:
-            self.greenlet.join()
+            self.hatcher.join()
 
     def _hatch(self, order, rate, generation):
-        hub = get_hub()
-        start = hub.clock()
+        start = clock()
         for i, cls in enumerate(order):
             # Deadlines from the start, not sleeps after each spawn, so the
             # rate does not drift by the time spawning itself takes.
-            delay = start + i / rate - hub.clock()
+            delay = start + i / rate - clock()
             if delay > 0:
                 sleep(delay)
             if generation != self._hatch_generation or self.state != STATE_HATCHING:
@@ -346,7 +355,7 @@ class LocustRunner:
             self._spawn_user(cls)
         if generation != self._hatch_generation or self.state != STATE_HATCHING:
             return
-        self.greenlet = None
+        self.hatcher = None
         counts = self.user_counts()
         logger.info("All locusts hatched: %s", ", ".join(
             "%s: %d" % (cls.__name__, n) for cls, n in counts.items()))
@@ -358,7 +367,7 @@ class LocustRunner:
 
     def _cancel_hatching(self):
         self._hatch_generation += 1
-        glet, self.greenlet = self.greenlet, None
+        glet, self.hatcher = self.hatcher, None
         if glet is not None and glet is not getcurrent():
             glet.kill(block=False)
 
@@ -368,7 +377,7 @@ class LocustRunner:
         glet.link(self._user_ended)
         stop_timeout = getattr(cls, "stop_timeout", None)
         if stop_timeout:
-            get_hub().call_later(stop_timeout, self._user_timed_out, glet)
+            call_later(stop_timeout, self._user_timed_out, glet)
         return glet
 
     def _run_user(self, cls):
@@ -416,7 +425,7 @@ class LocustRunner:
 
     def _remove_users(self, surplus):
         """Retire ``{class: n}`` users: idle ones first, then the newest."""
-        busy = get_hub().io_waiters()
+        busy = io_waiters()
         chosen = []
         for cls, n in surplus.items():
             mine = [g for g, c in self._users.items() if c is cls and g not in self._retiring]
@@ -427,31 +436,29 @@ class LocustRunner:
 
     def _retire(self, glets, grace=None):
         """Mark users to be removed; the hub kills them as soon as it is safe."""
-        hub = get_hub()
-        deadline = hub.clock() + (self.stop_grace if grace is None else grace)
+        deadline = clock() + (self.stop_grace if grace is None else grace)
         for glet in glets:
             if not glet.dead:
                 old = self._retiring.get(glet)
                 self._retiring[glet] = deadline if old is None else min(old, deadline)
         if self._retiring:
-            hub.run_callback(self._retire_pass)
+            run_callback(self._retire_pass)
 
     def _retire_pass(self):
-        # Runs in the hub, so a throw here is synchronous: the user is dead
-        # before any other greenlet runs (see the module docstring).
-        hub = get_hub()
+        # Runs in the hub, and kill(now=True) throws at once: the user is dead
+        # before anything else runs (see the module docstring).
         if self._retire_timer is not None:
             self._retire_timer.cancel()
             self._retire_timer = None
-        busy = hub.io_waiters()
-        now = hub.clock()
+        busy = io_waiters()
+        now = clock()
         for glet, deadline in list(self._retiring.items()):
             if glet.dead:
                 self._retiring.pop(glet, None)
             elif glet not in busy or now >= deadline:
-                _kill_now(glet)
+                glet.kill(block=False, now=True)
         if self._retiring:
-            self._retire_timer = hub.call_later(RETIRE_POLL_INTERVAL, self._retire_pass)
+            self._retire_timer = call_later(RETIRE_POLL_INTERVAL, self._retire_pass)
 
     def _on_request(self, **_kwargs):
         # Listener of request_success and request_failure, after the stats'.
@@ -479,8 +486,7 @@ class LocustRunner:
         """The request cap (-n) is reached: stop the test.
 
         Every user is retired at once (from the listener, so none starts a
-        new request), and the blocking part of :meth:`stop` runs in its own
-        greenlet.
+        new request), and the blocking part of :meth:`stop` is spawned.
         """
         logger.info("Maximum number of requests reached (%s)", self.stats.max_requests)
         self.stop_reason = "request cap"
@@ -506,8 +512,7 @@ class LocustRunner:
 
         Each user may finish the request it has on the wire, for at most
         ``grace`` seconds (default :attr:`stop_grace`); then it is killed.
-        Called from a user's own greenlet, it stops in a new greenlet and
-        returns at once.
+        Called from a user itself, it spawns the stop and returns at once.
         """
         current = getcurrent()
         if current in self._users:
@@ -565,14 +570,6 @@ class LocustRunner:
                 "count": 0, "msg": msg, "traceback": formatted_tb, "nodes": set()}
         row["count"] += 1
         row["nodes"].add(node_id)
-
-
-def _kill_now(glet):
-    """Kill a user from the hub, before any other greenlet runs."""
-    if glet.gr_frame is None:
-        glet.kill(block=False)  # not started yet (or dead): ends without running
-    else:
-        glet.throw(GreenletExit())
 
 
 class LocalLocustRunner(LocustRunner):

@@ -19,10 +19,8 @@ import logging
 import socket
 import uuid
 
-from greenlet import getcurrent
-
 from . import events, rpc
-from .engine import Event, get_hub, sleep, spawn, zmq
+from .engine import Event, clock, getcurrent, sleep, spawn, zmq
 from .runners import STATE_STOPPED, LocustRunner
 
 __all__ = ["SlaveLocustRunner"]
@@ -63,13 +61,12 @@ class SlaveLocustRunner(LocustRunner):
         self._stats_epoch = 0       # the master's count of statistics resets
         self._closed = False
         self._bad = rpc.RateLimitedLog(logger)
-        hub = get_hub()
-        self._last_master = hub.clock()
+        self._last_master = clock()
         self._last_announce = None
         self._context = zmq.Context()
         self._main = self._connect(self.master_port)
         self._heartbeats = self._connect(self.master_port + 1)
-        self._greenlets = [spawn(self._receive, self._main), spawn(self._receive, self._heartbeats),
+        self._loops = [spawn(self._receive, self._main), spawn(self._receive, self._heartbeats),
                            spawn(self._heartbeat_loop), spawn(self._report_loop)]
 
     def _connect(self, port):
@@ -130,7 +127,7 @@ class SlaveLocustRunner(LocustRunner):
         return 1.0 if self.master_alive else None
 
     def _announce(self):
-        self._last_announce = get_hub().clock()
+        self._last_announce = clock()
         # May wait (at most an interval) for the connection to complete.
         self._send("client_ready", timeout=self.heartbeat_interval)
 
@@ -169,7 +166,7 @@ class SlaveLocustRunner(LocustRunner):
         self._send("quit", timeout=self._final_timeout())
         self._closed = True
         current = getcurrent()
-        for glet in self._greenlets:
+        for glet in self._loops:
             if glet is not current:
                 glet.kill(block=False)
         self._main.close()
@@ -199,7 +196,7 @@ class SlaveLocustRunner(LocustRunner):
         except rpc.MessageError as exc:
             self._bad.warning("Dropped a malformed message from the master: %s", exc)
             return
-        self._last_master = get_hub().clock()
+        self._last_master = clock()
         if not self.master_alive:
             self.master_alive = True
             logger.info("Connected to the master at %s:%d", self.master_host, self.master_port)
@@ -246,12 +243,11 @@ class SlaveLocustRunner(LocustRunner):
     # -- periodic ---------------------------------------------------------------
 
     def _heartbeat_loop(self):
-        hub = get_hub()
         self._announce()
         while True:
             self._send("heartbeat", {"state": self.state, "user_count": self.user_count},
                        sock=self._heartbeats)
-            now = hub.clock()
+            now = clock()
             silent = now - self._last_master
             limit = rpc.HEARTBEAT_LIVENESS * self.heartbeat_interval
             if self.master_alive and silent > limit:

@@ -60,8 +60,6 @@ import socket as _socket
 import sys
 import time
 
-from greenlet import GreenletExit, getcurrent
-
 from . import net
 from ._http11 import (  # noqa: F401 (public)
     MAX_DRAIN,
@@ -73,7 +71,8 @@ from ._http11 import (  # noqa: F401 (public)
     http_date,
 )
 from ._wsgi_request import Request
-from .greenlets import joinall, killall, sleep, spawn
+from .greenlets import GreenletExit, joinall, killall, sleep, spawn
+from .hub import getcurrent
 from .sync import Event
 
 # BottleServer is public too, built on first access (see __getattr__ at the

@@ -16,7 +16,6 @@ import pytest
 import trustme
 
 from locust.engine import joinall, net, sleep, spawn
-from locust.engine import tls as tls_module
 from locust.engine.tls import SSLSocket, create_default_context, wrap_context
 from support.servers import serve_in_thread
 
@@ -257,24 +256,13 @@ def test_http_client_https_over_engine_sockets(server_context, client_context):
     assert elapsed < 1.5     # 8 x 0.2 s one after the other would be 1.6 s
 
 
-def test_net_still_offers_the_tls_names():
-    # TLS moved from net.py to tls.py; the old import path must keep working.
-    from locust.engine.net import SSLSocket as net_ssl_socket
-    from locust.engine.net import create_default_context as net_create
-    from locust.engine.net import wrap_context as net_wrap
-    assert (net_ssl_socket, net_create, net_wrap) == (SSLSocket, create_default_context, wrap_context)
-    assert set(tls_module.__all__) <= set(net.__all__) and "SSLSocket" in dir(net)
-    with pytest.raises(AttributeError):
-        net.no_such_name  # noqa: B018
-
-
 @pytest.mark.parametrize("code", [
-    # Either module may be imported first (tls imports net).
-    "import locust.engine.tls as t, locust.engine.net as n; assert n.SSLSocket is t.SSLSocket",
-    "from locust.engine.net import *; from locust.engine import tls; "
-    "assert SSLSocket is tls.SSLSocket and wrap_context is tls.wrap_context",
-    # Plain sockets do not load ssl.
-    "import sys, locust.engine.net; assert 'ssl' not in sys.modules, 'ssl imported'",
+    # tls builds on net; net does not import tls (no cycle), so plain
+    # sockets do not load ssl.
+    "import sys, locust.engine.net; assert 'locust.engine.tls' not in sys.modules; "
+    "assert 'ssl' not in sys.modules, 'ssl imported'",
+    "import locust.engine.tls as t, locust.engine.net as n; assert issubclass(t.SSLSocket, n.socket)",
+    "import locust.engine.net as n; assert not hasattr(n, 'SSLSocket')",
 ])
 def test_tls_and_net_import_in_any_order(code):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
