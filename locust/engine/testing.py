@@ -25,8 +25,9 @@ seconds to wait for a file descriptor before jumping) for tests that mix
 the two.
 
 On leaving the block, every greenlet still alive in that hub is killed
-(``GreenletExit``, up to three rounds for greenlets that wait again while
-dying), the hub is destroyed and the previous one is back.  The previous
+(``GreenletExit``; one that waits again while dying gets a minute of the
+fake clock to end, then is killed again, up to three rounds), the hub is
+destroyed and the previous one is back.  The previous
 hub's greenlets, timers and sockets are left as they were: nothing runs
 them while the block runs.  Use it from the main greenlet (a test
 function), never from inside a greenlet.
@@ -38,7 +39,7 @@ import gc
 from greenlet import GreenletExit, greenlet
 
 from . import hub as _hubmod
-from .greenlets import Greenlet, throw_now
+from .greenlets import Greenlet, joinall, throw_now
 from .hub import Hub, getcurrent
 
 __all__ = ["FakeClock", "AutojumpHub", "autojump_hub"]
@@ -146,3 +147,6 @@ def _kill_leftovers(hub):
                 glet.kill(block=False, now=True)
             elif glet:   # a plain greenlet that started and waits
                 throw_now(glet, GreenletExit)
+        # Those that wait again while dying (a finally that sleeps) get a
+        # minute of the fake clock -- no real time -- before the next round.
+        joinall([g for g in alive if isinstance(g, Greenlet)], timeout=60)
