@@ -50,7 +50,7 @@ from urllib.parse import unquote, urlsplit
 from urllib3.exceptions import HTTPError as _U3HTTPError
 from urllib3.util.timeout import Timeout as _U3Timeout
 
-from . import __version__, events
+from . import events
 from ._http.catch_response import ResponseContextManager
 from ._http.pool import NO_RETRIES, NO_TIMEOUT, Pools
 from ._http.request import (
@@ -86,6 +86,7 @@ from ._http.response import (
     Timeout,
     TooManyRedirects,
 )
+from ._version import __version__
 
 __all__ = [
     "HttpSession", "ResponseContextManager", "Response", "PreparedRequest",

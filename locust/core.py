@@ -175,9 +175,7 @@ class HttpLocust(Locust):
             raise LocustError(
                 "You must specify the base host. Either in the host attribute in "
                 "the Locust class, or on the command line using the --host option.")
-        # Imported here so that importing locust does not import urllib3, and
-        # so that locust.clients (which imports locust.events) never meets a
-        # half-initialised locust package.
+        # Imported here so that importing locust does not import urllib3.
         from .clients import HttpSession
         self.client = HttpSession(base_url=self.host)
 

@@ -25,7 +25,8 @@ import socket
 import sys
 from urllib.parse import urlsplit
 
-from . import __version__, events, runners, stats_report
+from . import events, runners, stats_report
+from ._version import __version__
 from .core import HttpLocust
 from .engine import Event, getcurrent, signal_handler, sleep, spawn, throw_now
 from .locustfile import LocustfileImportError, find_locustfile, is_locust, load_locustfile

@@ -41,7 +41,8 @@ from urllib.parse import urlsplit
 
 import bottle
 
-from . import __version__, stats_report
+from . import stats_report
+from ._version import __version__
 from .core import HttpLocust
 
 __all__ = ["STATIC_DIR", "TEMPLATE_DIR", "app", "parse_auth", "start"]
