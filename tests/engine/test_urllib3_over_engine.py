@@ -14,7 +14,6 @@ wait at the barrier until it gave up).
 import http.server
 import socket
 import ssl
-import threading
 
 import pytest
 import trustme
@@ -23,7 +22,7 @@ from urllib3.exceptions import NewConnectionError
 
 from locust._http.pool import EngineHTTPConnectionPool, EngineHTTPSConnectionPool, ssl_context
 from locust.engine import joinall, spawn, tls
-from support.servers import serve_in_thread
+from support.servers import RendezvousHTTPServer, serve_in_thread
 
 
 def engine_pool_manager(**kwargs):
@@ -35,18 +34,13 @@ def engine_pool_manager(**kwargs):
 
 
 class _BarrierHandler(http.server.BaseHTTPRequestHandler):
-    """Answers once ``server.barrier`` saw every expected request (503 if it gave up)."""
+    """Answers once every expected request is in (503 if they never were)."""
 
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        barrier = self.server.barrier
-        status = 200
-        if barrier is not None and not self.path.startswith("/after"):
-            try:
-                barrier.wait()
-            except threading.BrokenBarrierError:
-                status = 503
+        met = True if self.path.startswith("/after") else self.server.rendezvous()
+        status = 200 if met else 503
         body = ("you asked for %s" % self.path).encode() * 100
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -57,19 +51,12 @@ class _BarrierHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    request_queue_size = 128    # the default 5 drops SYNs of 50 concurrent clients
-    barrier = None
-
-
 def expected(path):
     return ("you asked for %s" % path).encode() * 100
 
 
 def test_fifty_greenlets_fetch_concurrently_over_the_product_pools():
-    server = _Server(("127.0.0.1", 0), _BarrierHandler)
-    # Generous: a bound for a broken case, not a measurement.
-    server.barrier = threading.Barrier(50, timeout=30)
+    server = RendezvousHTTPServer(("127.0.0.1", 0), _BarrierHandler, parties=50)
     with serve_in_thread(server):
         base = "http://127.0.0.1:%d" % server.server_address[1]
         manager = engine_pool_manager(maxsize=50)
@@ -104,7 +91,7 @@ def test_connection_refused_is_urllib3s_error():
     assert isinstance(info.value.reason, NewConnectionError)
 
 
-class _TLSServer(_Server):
+class _TLSServer(RendezvousHTTPServer):
     context = None
 
     def get_request(self):
@@ -121,9 +108,8 @@ def test_https_over_the_product_pools_and_context():
     ca = trustme.CA()
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("localhost").configure_cert(server_ctx)
-    server = _TLSServer(("127.0.0.1", 0), _BarrierHandler)
+    server = _TLSServer(("127.0.0.1", 0), _BarrierHandler, parties=20)
     server.context = server_ctx
-    server.barrier = threading.Barrier(20, timeout=30)
     with ca.cert_pem.tempfile() as ca_file, serve_in_thread(server):
         client_ctx = ssl_context(verify=ca_file)
         base = "https://localhost:%d" % server.server_address[1]
