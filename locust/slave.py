@@ -19,7 +19,7 @@ import logging
 import socket
 import uuid
 
-from . import events, rpc
+from . import events, rpc, saturation
 from .engine import Event, clock, getcurrent, sleep, spawn, zmq
 from .runners import STATE_STOPPED, LocustRunner
 
@@ -41,6 +41,8 @@ class SlaveLocustRunner(LocustRunner):
 
     #: Seconds between two statistics reports.
     report_interval = rpc.REPORT_INTERVAL
+    #: The master keeps the history of the merged statistics.
+    record_history = False
 
     def __init__(self, locust_classes, options=None, stats=None):
         super().__init__(locust_classes, options, stats)
@@ -245,7 +247,9 @@ class SlaveLocustRunner(LocustRunner):
     def _heartbeat_loop(self):
         self._announce()
         while True:
-            self._send("heartbeat", {"state": self.state, "user_count": self.user_count},
+            self._send("heartbeat", {"state": self.state, "user_count": self.user_count,
+                                     "cpu": getattr(self, "cpu_percent", None),
+                                     "memory": saturation.rss_bytes()},
                        sock=self._heartbeats)
             now = clock()
             silent = now - self._last_master

@@ -29,10 +29,14 @@ LAYERS = [
     ("engine", ["locust.engine"]),
     ("HTTP client", ["locust.clients", "locust._http"]),
     ("user API", ["locust", "locust.core", "locust.locustfile", "locust.inspectlocust"]),
-    ("statistics", ["locust.stats", "locust.stats_report"]),
-    ("runners", ["locust.runners", "locust.master", "locust.slave", "locust.rpc"]),
-    ("dashboard and command line", ["locust.web", "locust.main", "locust.processes",
-                                    "locust.__main__"]),
+    ("statistics", ["locust.stats", "locust.stats_report", "locust.histogram",
+                    "locust.stats_errors", "locust.history", "locust.reports"]),
+    ("runners", ["locust.runners", "locust.master", "locust.slave", "locust.rpc",
+                 "locust.saturation"]),
+    ("dashboard and command line", ["locust.web", "locust.metrics", "locust.logbuffer",
+                                    "locust.main", "locust.argument_parser",
+                                    "locust.configuration", "locust.thresholds",
+                                    "locust.summary", "locust.processes", "locust.__main__"]),
 ]
 
 #: Lazy imports that close a cycle on purpose: (importer, imported) -> why.
