@@ -20,7 +20,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "engine"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))    # the tests' support package
 
 
 def _client(engine, port, connections, seconds, size):
@@ -94,7 +94,7 @@ def main():
                                  args.size)))
         return
 
-    from servers import echo_server_process
+    from support.servers import echo_server_process
     best = {}
     with echo_server_process() as (_host, port):
         for _ in range(args.rounds):

@@ -11,10 +11,8 @@ importing locust stays light for slaves and scripts that never serve it.
 
 import importlib
 
-# Set before the submodules are imported: some of them read it.
-__version__ = "0.8.0.dev0"
-
 from . import events
+from ._version import __version__ as __version__
 from .core import HttpLocust, Locust, TaskSet, task
 from .exception import InterruptTaskSet, RescheduleTaskImmediately, ResponseError, StopLocust
 

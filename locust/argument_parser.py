@@ -28,7 +28,7 @@ import difflib
 import re
 from urllib.parse import urlsplit
 
-from . import __version__
+from ._version import __version__
 from .runners import parse_timespan
 
 __all__ = ["LocustArgumentParser", "create_parser", "add_custom_group", "command_line_dests",

@@ -50,7 +50,7 @@ from urllib.parse import unquote, urlsplit
 from urllib3.exceptions import HTTPError as _U3HTTPError
 from urllib3.util.timeout import Timeout as _U3Timeout
 
-from . import __version__, events
+from . import events
 from ._http import insecure
 from ._http.catch_response import ResponseContextManager
 from ._http.pool import NO_RETRIES, NO_TIMEOUT, Pools
@@ -87,6 +87,7 @@ from ._http.response import (
     Timeout,
     TooManyRedirects,
 )
+from ._version import __version__
 from .engine import GreenletExit
 
 __all__ = [

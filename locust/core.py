@@ -5,7 +5,7 @@ A :class:`Locust` instance is one simulated user.  Its ``run()`` instantiates
 the class its ``task_set`` attribute points to and runs it: the TaskSet picks
 one of its tasks at random (weighted), executes it, sleeps between
 ``min_wait`` and ``max_wait`` milliseconds, and again, until the user is
-killed (the runner throws ``GreenletExit`` into its greenlet) or a task
+killed (the runner throws ``GreenletExit`` into it) or a task
 raises :class:`~locust.exception.StopLocust`.
 
 A task may itself be a TaskSet class.  Executing it hands control to a new
@@ -175,9 +175,7 @@ class HttpLocust(Locust):
             raise LocustError(
                 "You must specify the base host. Either in the host attribute in "
                 "the Locust class, or on the command line using the --host option.")
-        # Imported here so that importing locust does not import urllib3, and
-        # so that locust.clients (which imports locust.events) never meets a
-        # half-initialised locust package.
+        # Imported here so that importing locust does not import urllib3.
         from .clients import HttpSession
         self.client = HttpSession(base_url=self.host)
 

@@ -6,7 +6,7 @@ message but heartbeats, and the *heartbeat* socket. A master's endpoint
 binds two ROUTERs (:meth:`Endpoint.bind`); a slave's connects two DEALERs
 with its node id as their identity (:meth:`Endpoint.connect`).
 
-Its receive loops, one greenlet per socket, check every frame
+Its receive loops, one spawned loop per socket, check every frame
 (:func:`locust.rpc.decode`; on a ROUTER also that the frame count is 2 and
 that the sender's identity is the node id inside), log what they drop with
 one :class:`locust.rpc.RateLimitedLog` naming the sender, and hand each
@@ -14,7 +14,7 @@ valid message to the handler given, as ``handler(message, channel)``
 (``channel`` is :data:`MAIN` or :data:`HEARTBEAT`: a master counts a slave
 only once it has heard it on the heartbeat port). A loop yields to the hub
 every :data:`YIELD_EVERY` frames: a receive returns at once while frames are
-queued, so a peer flooding us would otherwise keep every other greenlet
+queued, so a peer flooding us would otherwise keep everything else
 (heartbeats, the dashboard, the signal handlers' work) waiting for as long
 as it sends. It also yields after :data:`YIELD_AFTER` seconds of handling:
 decoding and merging the largest report accepted takes up to ~0.5 s
@@ -25,7 +25,7 @@ limit of :data:`locust.rpc.MAX_BUCKETS_PER_REPORT`).
 import logging
 
 from . import rpc
-from .engine import get_hub, sleep, spawn, zmq
+from .engine import clock, sleep, spawn, zmq
 
 __all__ = ["Endpoint", "MAIN", "HEARTBEAT", "YIELD_EVERY", "YIELD_AFTER"]
 
@@ -52,7 +52,7 @@ class Endpoint:
     :meth:`start` its receive loops. ``allowed`` is the table of message
     types accepted (:data:`locust.rpc.SLAVE_TO_MASTER` on a master);
     ``handler(message, channel)`` is called for each valid message, in the
-    receive loop's greenlet; an exception from it is logged and the loop
+    receive loop; an exception from it is logged and the loop
     goes on. :attr:`bad` is the rate-limited log of this side.
     """
 
@@ -137,7 +137,7 @@ class Endpoint:
         raise OSError("could not bind the master ports %s:%s and +1: %s" % (host, port, error))
 
     def start(self):
-        """Start the receive loops (one greenlet per socket)."""
+        """Start the receive loops (one spawned loop per socket)."""
         for channel, sock in self._sockets.items():
             spawn(self._receive, sock, channel)
 
@@ -168,7 +168,6 @@ class Endpoint:
     # -- receiving ---------------------------------------------------------
 
     def _receive(self, sock, channel):
-        clock = get_hub().clock
         handled, since = 0, clock()
         while True:
             try:

@@ -62,7 +62,7 @@ class StatsHistory:
         self.clock = clock
         #: Unix time (a whole second) the samples start from, or None.
         self.start_time = None
-        self._greenlet = None
+        self._looper = None
         self._reset_storage()
 
     # -- storage --------------------------------------------------------------
@@ -130,7 +130,7 @@ class StatsHistory:
         from .engine import spawn  # the engine imports no product module
         self._kill()
         self.clear()
-        self._greenlet = spawn(self._loop)
+        self._looper = spawn(self._loop)
 
     def stop(self):
         """The test stopped: write the samples still owed, stop recording."""
@@ -139,14 +139,14 @@ class StatsHistory:
             self.flush(self.clock())
 
     def _kill(self):
-        glet, self._greenlet = self._greenlet, None
+        glet, self._looper = self._looper, None
         if glet is not None:
             glet.kill(block=False)
 
     @property
     def recording(self):
         """True between :meth:`start` and :meth:`stop`."""
-        return self._greenlet is not None
+        return self._looper is not None
 
     def _loop(self):
         from .engine import sleep

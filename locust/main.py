@@ -31,12 +31,10 @@ import socket
 import sys
 from urllib.parse import urlsplit
 
-from greenlet import getcurrent
-
 from . import configuration, events, runners, thresholds
 from .argument_parser import add_custom_group, command_line_dests, create_parser
 from .core import HttpLocust
-from .engine import get_hub, sleep
+from .engine import Event, getcurrent, signal_handler, throw_now
 from .locustfile import LocustfileImportError, find_locustfile, is_locust, load_locustfile
 from .runners import MAX_USERS_PER_PROCESS, LocalLocustRunner, UserCountError
 from .saturation import CpuMonitor
@@ -260,24 +258,16 @@ def _print_task_ratios(classes, as_json):
 # -------------------------------------------------------------- the run
 
 def _install_signal_handlers():
-    """SIGINT and SIGTERM become a KeyboardInterrupt in the main greenlet.
+    """SIGINT and SIGTERM become a KeyboardInterrupt in the program's main flow.
 
-    The handler only schedules the interrupt: Python runs handlers in
-    whatever greenlet is current, and raising there would kill a user
-    instead of stopping the test. The hub's wake-up fd wakes its select().
+    The engine's handlers run in the hub, not in whatever user happens to
+    run when the signal arrives (raising there would kill that user instead
+    of stopping the test), and while they are installed the main flow may
+    wait for a signal alone without the hub calling it a dead lock.
     """
-    hub = get_hub()
-    main_greenlet = getcurrent()
-
-    def interrupt_main():
-        if not main_greenlet.dead:
-            main_greenlet.throw(KeyboardInterrupt)
-
-    def handler(_signum, _frame):
-        hub.run_callback(interrupt_main)
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    main = getcurrent()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal_handler(signum, throw_now, main, KeyboardInterrupt)
 
 
 def _shutdown(runner, report):
@@ -333,13 +323,9 @@ def _run(options, classes, checks):
                 raise CommandLineError(str(exc), 2) from None
             except ValueError as exc:  # e.g. every class has weight 0
                 raise CommandLineError(str(exc), 1) from None
-            # Waits in slices so the hub always has a timer: with no user and
-            # nothing else to wait for it would report a dead lock instead.
-            while not runner.wait(1.0):
-                pass
+            runner.wait()
         else:
-            while True:
-                sleep(3600)
+            Event().wait()  # until Ctrl-C or SIGTERM
     except KeyboardInterrupt:
         logger.info("Got an interrupt, stopping")
     except CommandLineError:

@@ -66,7 +66,7 @@ import time
 
 from . import events, rpc
 from .endpoint import HEARTBEAT, MAIN, Endpoint
-from .engine import Event, get_hub, killall, sleep, spawn, spawn_later
+from .engine import Condition, clock, killall, sleep, spawn, spawn_later
 from .rpc import MAX_SLAVES
 from .runners import (
     MAX_USERS_PER_PROCESS,
@@ -118,26 +118,6 @@ def split_over_slaves(class_counts, slaves):
     return result
 
 
-class _Notifier:
-    """Wakes the greenlets waiting for the slaves' states to change."""
-
-    def __init__(self):
-        self._event = Event()
-
-    def notify(self):
-        event, self._event = self._event, Event()
-        event.set()
-
-    def wait_for(self, condition, timeout):
-        """Wait until ``condition()`` is true, at most ``timeout`` s; returns it."""
-        hub = get_hub()
-        deadline = hub.clock() + timeout
-        while not condition():
-            remaining = deadline - hub.clock()
-            if remaining <= 0:
-                return False
-            self._event.wait(min(remaining, 0.5))
-        return True
 
 
 # ------------------------------------------------------------------ master
@@ -198,9 +178,10 @@ class MasterLocustRunner(LocustRunner):
         self._stats_epoch = 0
         self._pending = set()       # node ids whose hatch_complete is awaited
         self._rebalancing = False   # the current hatch is a rebalance: no event
-        self._rebalancer = None     # the greenlet of a coalesced rebalance to come
+        self._rebalancer = None     # the coalesced rebalance to come (spawned)
         self._last_hatch = None     # hub-clock time of the last hatch sent
-        self._notifier = _Notifier()
+        #: Notified whenever a slave's state changes (who waits: hatch, stop).
+        self._notifier = Condition()
         self._closed = False
         self._endpoint = Endpoint.bind(self.master_bind_host, self.master_bind_port,
                                        rpc.SLAVE_TO_MASTER, self._handle)
@@ -209,7 +190,7 @@ class MasterLocustRunner(LocustRunner):
         logger.info("Master listening for slaves on %s:%d and %d", self.master_bind_host,
                     self.master_bind_port, self.master_bind_port + 1)
         self._endpoint.start()
-        self._greenlets = [spawn(self._heartbeat_loop)]
+        self._loops = [spawn(self._heartbeat_loop)]
 
     # -- counting ---------------------------------------------------------
 
@@ -309,7 +290,7 @@ class MasterLocustRunner(LocustRunner):
         slaves = self._active()
         self.state = STATE_HATCHING
         self._generation += 1
-        self._last_hatch = get_hub().clock()
+        self._last_hatch = clock()
         shares = split_over_slaves(target, len(slaves))
         self._pending = {node.id for node in slaves}
         for node, share in zip(slaves, shares):
@@ -323,7 +304,7 @@ class MasterLocustRunner(LocustRunner):
                 "generation": self._generation, "stats_epoch": self._stats_epoch})
         logger.info("Sent hatch jobs to %d slaves: %s users", len(slaves),
                     "/".join(str(sum(s.values())) for s in shares))
-        self._notifier.notify()
+        self._notifier.notify_all()
 
     def _rebalance_soon(self):
         """Rebalance (a slave joined or came back), at most once per
@@ -332,7 +313,7 @@ class MasterLocustRunner(LocustRunner):
             return
         delay = 0.0
         if self._last_hatch is not None:
-            delay = max(0.0, self._last_hatch + REBALANCE_INTERVAL - get_hub().clock())
+            delay = max(0.0, self._last_hatch + REBALANCE_INTERVAL - clock())
         self._rebalancer = spawn_later(delay, self._rebalance)
 
     def _cancel_rebalance(self):
@@ -360,7 +341,7 @@ class MasterLocustRunner(LocustRunner):
         else:
             logger.info("All slaves finished hatching: %d users", self.user_count)
             self.hatching_complete(self.user_count)
-        self._notifier.notify()
+        self._notifier.notify_all()
 
     # -- stopping -----------------------------------------------------------
 
@@ -406,8 +387,8 @@ class MasterLocustRunner(LocustRunner):
             return
         self._closed = True
         self._cancel_rebalance()
-        # From a new greenlet: close() may run in one of them.
-        spawn(killall, self._greenlets, block=False)
+        # Spawned: close() may run in one of the loops it kills.
+        spawn(killall, self._loops, block=False)
         self._endpoint.close(linger=0)
 
     # -- receiving ----------------------------------------------------------
@@ -423,20 +404,19 @@ class MasterLocustRunner(LocustRunner):
             self._on_ready_again(node)
         else:
             getattr(self, "_on_" + msg.type)(node, msg.data or {})
-        self._notifier.notify()
+        self._notifier.notify_all()
 
     def _from_candidate(self, msg, channel):
         """A message from a node that is not (yet) a slave."""
-        hub = get_hub()
         node = self._candidates.get(msg.node_id)
         if msg.type == "client_ready":
             if node is not None:
-                node.last_seen = hub.clock()
+                node.last_seen = clock()
             elif len(self.clients) + len(self._candidates) >= self.max_slaves:
                 self._bad.warning("Refused slave %s: %d nodes are known already (--max-slaves)",
                                   msg.node_id[:60], self.max_slaves)
             else:
-                self._candidates[msg.node_id] = SlaveNode(msg.node_id, hub.clock())
+                self._candidates[msg.node_id] = SlaveNode(msg.node_id, clock())
                 logger.debug("Node %r announced itself; waiting for its heartbeat", msg.node_id)
         elif node is None:
             if msg.type != "heartbeat":
@@ -454,7 +434,7 @@ class MasterLocustRunner(LocustRunner):
         """A candidate's first heartbeat: it is a slave now."""
         self._candidates.pop(node.id, None)
         self.clients[node.id] = node
-        node.last_seen = get_hub().clock()
+        node.last_seen = clock()
         node.last_heartbeat = time.time()
         node.state = data.get("state") or STATE_INIT
         logger.info("Client %r reported as ready. Currently %d clients ready to swarm.",
@@ -464,10 +444,10 @@ class MasterLocustRunner(LocustRunner):
         elif node.state in (STATE_HATCHING, STATE_RUNNING):
             node.busy = True  # users of a test that is over: stop them
             self._send(node, "stop")
-        self._notifier.notify()
+        self._notifier.notify_all()
 
     def _seen(self, node, msg):
-        node.last_seen = get_hub().clock()
+        node.last_seen = clock()
         node.last_heartbeat = time.time()
         if node.state == STATE_MISSING and msg.type != "quit":
             data = msg.data or {}
@@ -552,11 +532,10 @@ class MasterLocustRunner(LocustRunner):
         node.memory = data.get("memory")
 
     def _heartbeat_loop(self):
-        hub = get_hub()
         frame = rpc.encode("heartbeat", None, "master")
         while not self._closed:
             sleep(self.heartbeat_interval)
-            now = hub.clock()
+            now = clock()
             limit = rpc.HEARTBEAT_LIVENESS * self.heartbeat_interval
             for i, node in enumerate(list(self.clients.values())):
                 if node.state != STATE_MISSING and now - node.last_seen > limit:
@@ -583,4 +562,4 @@ class MasterLocustRunner(LocustRunner):
         node.busy = False
         self._pending.discard(node.id)
         self._check_hatch_done()
-        self._notifier.notify()
+        self._notifier.notify_all()

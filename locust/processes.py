@@ -31,7 +31,7 @@ import sys
 import time
 
 from . import events
-from .engine import get_hub, sleep
+from .engine import clock, sleep
 
 __all__ = ["CHILD_EXIT_TIMEOUT", "run_slave", "wait_for_slaves", "start_local_slaves",
            "slave_command", "start_slaves", "stop_slaves", "supervise"]
@@ -52,8 +52,7 @@ def run_slave(runner):
     logger.info("Slave %s: connecting to the master at %s:%d", runner.node_id,
                 runner.master_host, runner.master_port)
     try:
-        while not runner.quitted.wait(1.0):
-            pass
+        runner.quitted.wait()
     except KeyboardInterrupt:
         logger.info("Got an interrupt, quitting")
     try:
@@ -74,7 +73,6 @@ def wait_for_slaves(runner, expected, children=None, max_wait=None):
     in ``children`` exited, or ``max_wait`` seconds passed first.
     """
     logger.info("Waiting for %d slaves to connect", expected)
-    clock = get_hub().clock
     start = clock()
     next_log = start + 5.0
     while runner.slave_count < expected:

@@ -7,7 +7,7 @@ once if it is not waiting on a socket (it is between requests, e.g. in its
 wait time), otherwise it is ended by the runner's request listener right
 after its current request has been logged, and at the latest after
 :attr:`locust.runners.LocustRunner.stop_grace` seconds. The kills are done by the hub
-callback that finds the user idle, synchronously (``greenlet.throw``), so
+callback that finds the user idle, at once (``kill(now=True)``), so
 a user judged idle cannot wake up and start a request before it dies; a
 user that woke before that callback ran is on the wire and ends after that
 one request. So a removed user makes at most one more request. A request
@@ -25,15 +25,15 @@ the sockets open), so a million users are removed over many passes and the
 process keeps serving in between.
 
 :class:`Retiring` is a mixin of :class:`locust.runners.LocustRunner`: it
-uses the runner's ``_users`` ({greenlet: class}), ``_retiring``
-({greenlet: (deadline, grace)}), ``stop_grace`` and its request listener,
+uses the runner's ``_users`` ({user: class}), ``_retiring``
+({user: (deadline, grace)}), ``stop_grace`` and its request listener,
 which calls :meth:`Retiring._request_logged`.
 """
 
 from collections import deque
 
 from . import events
-from .engine import GreenletExit, get_hub, joinall
+from .engine import GreenletExit, call_later, clock, io_waiters, joinall, run_callback
 
 __all__ = ["Retiring", "RequestInterrupted", "RETIRE_POLL_INTERVAL", "RETIRE_PASS_BUDGET",
            "join_while_dying"]
@@ -55,7 +55,7 @@ class Retiring:
     """The retire machinery of a runner (a mixin; see the module docstring)."""
 
     def _init_retiring(self):
-        self._retiring = {}           # user greenlet -> (hard-kill deadline (hub clock), grace)
+        self._retiring = {}           # user -> (hard-kill deadline (hub clock), grace)
         self._retire_queue = deque()  # retiring users to look at in this round
         self._retire_later = []       # ... on the wire: looked at again next round
         self._retire_scheduled = False
@@ -65,9 +65,8 @@ class Retiring:
 
     def _retire(self, glets, grace=None):
         """Mark users to be removed; the hub kills them as soon as it is safe."""
-        hub = get_hub()
         grace = self.stop_grace if grace is None else grace
-        deadline = hub.clock() + grace
+        deadline = clock() + grace
         queue = self._retire_queue
         for glet in glets:
             if glet.dead:
@@ -85,32 +84,29 @@ class Retiring:
             self._schedule_retire_pass()
 
     def _schedule_retire_pass(self, delay=0.0):
-        hub = get_hub()
         if self._retire_timer is not None:
             self._retire_timer.cancel()
             self._retire_timer = None
         if delay:
-            self._retire_timer = hub.call_later(delay, self._retire_pass)
+            self._retire_timer = call_later(delay, self._retire_pass)
         elif not self._retire_scheduled:
             self._retire_scheduled = True
-            hub.run_callback(self._retire_pass)
+            run_callback(self._retire_pass)
 
     def _retire_pass(self):
         # Runs in the hub, so a throw here is synchronous: the user is dead
-        # before any other greenlet runs (see the module docstring), and the
+        # before anything else runs (see the module docstring), and the
         # set of users on the wire, taken once at the start, stays exact for
         # the whole pass. A pass kills for at most RETIRE_PASS_BUDGET seconds
         # (or as long as finding the users on the wire took, which grows
         # with the sockets open): a million users are removed over many
         # passes, and the process keeps serving in between.
-        hub = get_hub()
         self._retire_scheduled = False
         if self._retire_timer is not None:
             self._retire_timer.cancel()
             self._retire_timer = None
-        clock = hub.clock
         started = clock()
-        busy = hub.io_waiters()
+        busy = io_waiters()
         now = clock()
         budget = max(RETIRE_PASS_BUDGET, now - started)
         queue, later = self._retire_queue, self._retire_later
@@ -123,7 +119,7 @@ class Retiring:
                 self._retiring.pop(glet, None)
                 continue
             if glet not in busy:
-                _kill_now(glet)
+                glet.kill(block=False, now=True)
             elif now >= entry[0]:
                 self._interrupt(glet, entry[1])
             if not glet.dead:
@@ -150,7 +146,7 @@ class Retiring:
         self._cut, self._cut_reported = glet, False
         cls = self._users.get(glet)
         try:
-            _kill_now(glet, exc)
+            glet.kill(exc or GreenletExit, block=False, now=True)
         finally:
             self._cut = None
         if not self._cut_reported:
@@ -160,7 +156,7 @@ class Retiring:
 
     def _request_logged(self, current):
         """From the runner's request listener: True if ``current`` (the
-        greenlet that logged a request) is a retiring user to end now."""
+        one that logged a request) is a retiring user to end now."""
         if current is self._cut:
             # The client reported the request that a stop cut short.
             self._cut_reported = True
@@ -181,10 +177,3 @@ def join_while_dying(glets, timeout):
         left = len(glets)
         timeout = 1.0
 
-
-def _kill_now(glet, exc=None):
-    """Kill a user from the hub, before any other greenlet runs."""
-    if glet.gr_frame is None:
-        glet.kill(exc or GreenletExit, block=False)  # not started yet (or dead): ends without running
-    else:
-        glet.throw(exc or GreenletExit())

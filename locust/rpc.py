@@ -48,7 +48,7 @@ import time
 
 import msgpack
 
-from .engine import get_hub
+from .engine import call_later as engine_call_later
 from .runners import MAX_USERS_PER_PROCESS
 from .stats import bucket_of
 
@@ -507,7 +507,7 @@ class RateLimitedLog:
         if not self._timed:
             self._timed = True
             delay = max(0.0, self._window_start + self.period - now)
-            call_later = self._call_later or get_hub().call_later
+            call_later = self._call_later or engine_call_later
             self._timer = call_later(delay, self._period_ended)
 
     def flush(self):

@@ -40,10 +40,19 @@ import re
 import traceback
 from fractions import Fraction
 
-from greenlet import getcurrent
-
 from . import events
-from .engine import Event, GreenletExit, get_hub, killall, sleep, spawn, spawn_later
+from .engine import (
+    Event,
+    GreenletExit,
+    call_later,
+    clock,
+    getcurrent,
+    io_waiters,
+    killall,
+    sleep,
+    spawn,
+    spawn_later,
+)
 from .exception import StopLocust
 from .history import StatsHistory
 from .retire import RETIRE_POLL_INTERVAL, RequestInterrupted, Retiring, join_while_dying
@@ -73,7 +82,7 @@ locust_runner = None
 #: so a million take 15 GB: a larger count is a typing error or a request
 #: from anyone who can reach the dashboard, and would only exhaust memory.
 MAX_USERS_PER_PROCESS = 1_000_000
-#: Users started (or removed) in a row before the hatching greenlet, or the
+#: Users started (or removed) in a row before the hatching loop, or the
 #: hub's removal pass, lets the rest of the process run: even a million
 #: users at once never keep signals, heartbeats or the dashboard waiting
 #: for more than a few milliseconds.
@@ -243,15 +252,15 @@ class LocustRunner(Retiring):
         #: The samples of the current test (:class:`locust.history.StatsHistory`).
         self.history = StatsHistory(self, delay=self.history_delay)
         self.state = STATE_INIT
-        #: The greenlet hatching users right now, or None.
-        self.greenlet = None
+        #: The spawned loop hatching users right now, or None.
+        self.hatcher = None
         #: Why the last test stopped ("time limit", "request cap", ...), or None.
         self.stop_reason = None
         if self.host:
             for cls in self.locust_classes:
                 cls.host = self.host
 
-        self._users = {}        # live user greenlet -> its Locust class
+        self._users = {}        # live user (an engine Greenlet) -> its Locust class
         self._init_retiring()
         self._expired = set()   # users retired by their class's stop_timeout
         self._run_timer = None
@@ -401,18 +410,17 @@ class LocustRunner(Retiring):
             logger.info("Hatching and swarming %d users at the rate %g users/s...",
                         sum(deficit), hatch_rate)
         self._hatch_generation += 1
-        self.greenlet = spawn(self._hatch, classes, deficit, hatch_rate, self._hatch_generation)
+        self.hatcher = spawn(self._hatch, classes, deficit, hatch_rate, self._hatch_generation)
         if wait:
-            self.greenlet.join()
+            self.hatcher.join()
 
     def _hatch(self, classes, deficit, rate, generation):
-        hub = get_hub()
-        start = hub.clock()
+        start = clock()
         started = 0
         for i, index in enumerate(iter_hatch_order(deficit)):
             # Deadlines from the start, not sleeps after each spawn, so the
             # rate does not drift by the time spawning itself takes.
-            delay = start + i / rate - hub.clock()
+            delay = start + i / rate - clock()
             if delay > 0:
                 sleep(delay)
             elif i % BATCH == BATCH - 1:
@@ -423,7 +431,7 @@ class LocustRunner(Retiring):
             started += 1
         if generation != self._hatch_generation or self.state != STATE_HATCHING:
             return
-        self.greenlet = None
+        self.hatcher = None
         counts = self.user_counts()
         logger.info("All locusts hatched: %s", ", ".join(
             "%s: %d" % (cls.__name__, n) for cls, n in counts.items()))
@@ -435,7 +443,7 @@ class LocustRunner(Retiring):
 
     def _cancel_hatching(self):
         self._hatch_generation += 1
-        glet, self.greenlet = self.greenlet, None
+        glet, self.hatcher = self.hatcher, None
         if glet is not None and glet is not getcurrent():
             glet.kill(block=False)
 
@@ -445,7 +453,7 @@ class LocustRunner(Retiring):
         glet.link(self._user_ended)
         stop_timeout = getattr(cls, "stop_timeout", None)
         if stop_timeout:
-            get_hub().call_later(stop_timeout, self._user_timed_out, glet)
+            call_later(stop_timeout, self._user_timed_out, glet)
         return glet
 
     def _run_user(self, cls):
@@ -493,7 +501,7 @@ class LocustRunner(Retiring):
 
     def _remove_users(self, surplus):
         """Retire ``{class: n}`` users: idle ones first, then the newest."""
-        busy = get_hub().io_waiters()
+        busy = io_waiters()
         chosen = []
         for cls, n in surplus.items():
             mine = [g for g, c in self._users.items() if c is cls and g not in self._retiring]
@@ -528,8 +536,7 @@ class LocustRunner(Retiring):
         """The request cap (-n) is reached: stop the test.
 
         Every user is retired at once (from the listener, so none starts a
-        new request), and the blocking part of :meth:`stop` runs in its own
-        greenlet.
+        new request), and the blocking part of :meth:`stop` is spawned.
         """
         logger.info("Maximum number of requests reached (%s)", self.stats.max_requests)
         self.stop_reason = "request cap"
@@ -555,8 +562,7 @@ class LocustRunner(Retiring):
 
         Each user may finish the request it has on the wire, for at most
         ``grace`` seconds (default :attr:`stop_grace`); then it is killed.
-        Called from a user's own greenlet, it stops in a new greenlet and
-        returns at once.
+        Called by a user itself, it spawns the stop and returns at once.
         """
         current = getcurrent()
         if current in self._users:

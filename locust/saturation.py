@@ -5,7 +5,7 @@ waits in the socket until the hub gets round to it, and the response times
 measured grow with the generator's own delay: they are no longer the
 target's. :class:`CpuMonitor` samples the process's CPU time
 (``os.times()``: user + system) every :data:`SAMPLE_INTERVAL` seconds from
-a greenlet (no thread: a sample is two system calls) and divides by the
+a spawned loop on the engine (no thread: a sample is two system calls) and divides by the
 wall time between samples. Above :data:`CPU_THRESHOLD` percent for
 :data:`SUSTAINED_SECONDS` it logs one warning and sets
 ``runner.cpu_warning`` (the text; None until then), which the summary, the
@@ -103,21 +103,21 @@ class CpuMonitor:
         self._own = Sustained()
         self._slaves = {}
         self._last = None
-        self._greenlet = None
+        self._looper = None
         runner.cpu_percent = None
         runner.cpu_warning = None
 
     def start(self):
-        """Start sampling in a greenlet; returns self."""
+        """Start sampling in a spawned loop; returns self."""
         self._last = (self.clock(), self.cpu_seconds())
-        self._greenlet = spawn(self._loop)
+        self._looper = spawn(self._loop)
         return self
 
     def stop(self):
         """Stop sampling."""
-        if self._greenlet is not None:
-            self._greenlet.kill(block=False)
-            self._greenlet = None
+        if self._looper is not None:
+            self._looper.kill(block=False)
+            self._looper = None
 
     def _loop(self):
         while True:

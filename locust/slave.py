@@ -27,7 +27,7 @@ import uuid
 
 from . import events, rpc, saturation
 from .endpoint import HEARTBEAT, MAIN, Endpoint
-from .engine import Event, get_hub, killall, sleep, spawn
+from .engine import Event, clock, killall, sleep, spawn
 from .runners import STATE_STOPPED, LocustRunner
 from .stats import StatsEntry
 
@@ -74,14 +74,13 @@ class SlaveLocustRunner(LocustRunner):
         self._generation = None
         self._stats_epoch = 0       # the master's count of tests and statistics resets
         self._closed = False
-        hub = get_hub()
-        self._last_master = hub.clock()
+        self._last_master = clock()
         self._last_announce = None
         self._endpoint = Endpoint.connect(self.master_host, self.master_port, self.node_id,
                                           rpc.MASTER_TO_SLAVE, self._handle)
         self._bad = self._endpoint.bad
         self._endpoint.start()
-        self._greenlets = [spawn(self._heartbeat_loop), spawn(self._report_loop)]
+        self._loops = [spawn(self._heartbeat_loop), spawn(self._report_loop)]
 
     # -- sending ----------------------------------------------------------
 
@@ -135,7 +134,7 @@ class SlaveLocustRunner(LocustRunner):
         return 1.0 if self.master_alive else None
 
     def _announce(self):
-        self._last_announce = get_hub().clock()
+        self._last_announce = clock()
         # May wait (at most an interval each) for the connections to complete;
         # the master counts us once our heartbeat arrives.
         self._send("client_ready", timeout=self.heartbeat_interval)
@@ -189,8 +188,8 @@ class SlaveLocustRunner(LocustRunner):
         self._send_report(timeout=self._final_timeout())
         self._send("quit", timeout=self._final_timeout())
         self._closed = True
-        # From a new greenlet: quit() may run in one of them.
-        spawn(killall, self._greenlets, block=False)
+        # Spawned: quit() may run in one of the loops it kills.
+        spawn(killall, self._loops, block=False)
         self._endpoint.close()  # waits (at most LINGER, 1 s) for the last frames to leave
         self.quitted.set()
 
@@ -198,7 +197,7 @@ class SlaveLocustRunner(LocustRunner):
 
     def _handle(self, msg, _channel):
         """A checked message from the master (the endpoint's receive loops)."""
-        self._last_master = get_hub().clock()
+        self._last_master = clock()
         if not self.master_alive:
             self.master_alive = True
             logger.info("Connected to the master at %s:%d", self.master_host, self.master_port)
@@ -245,14 +244,13 @@ class SlaveLocustRunner(LocustRunner):
     # -- periodic ---------------------------------------------------------------
 
     def _heartbeat_loop(self):
-        hub = get_hub()
         self._announce()
         while True:
             self._send("heartbeat", {"state": self.state, "user_count": self.user_count,
                                      "cpu": getattr(self, "cpu_percent", None),
                                      "memory": saturation.rss_bytes()},
                        channel=HEARTBEAT)
-            now = hub.clock()
+            now = clock()
             silent = now - self._last_master
             limit = rpc.HEARTBEAT_LIVENESS * self.heartbeat_interval
             if self.master_alive and silent > limit:

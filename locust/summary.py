@@ -2,7 +2,7 @@
 
 :class:`RunReport` serves the command line of a local or master run:
 
-- every :data:`INTERVAL` seconds (one greenlet): the console table, the CSV
+- every :data:`INTERVAL` seconds (one spawned loop): the console table, the CSV
   files (0.7's and Locust 2.x's), a row of ``PREFIX_stats_history.csv``,
   and with ``--threshold-abort`` a check of the thresholds that can no
   longer pass once crossed (the run stops at the first one crossed);
@@ -19,7 +19,7 @@ import logging
 import sys
 
 from . import events, reports, stats_report, thresholds
-from .engine import get_hub, sleep, spawn
+from .engine import clock, sleep, spawn
 from .runners import STATE_INIT
 
 __all__ = ["INTERVAL", "RunReport", "exit_code", "EXIT_OK", "EXIT_USAGE", "EXIT_THRESHOLD"]
@@ -93,7 +93,7 @@ class RunReport:
         self.aborted_by = None
         #: True once any request was made or reported (statistics resets aside).
         self.requests_seen = False
-        self._greenlet = None
+        self._looper = None
         self._listening = False
 
     def _seen(self, **_kwargs):
@@ -117,7 +117,7 @@ class RunReport:
                 hook -= listener
 
     def start(self):
-        """Open the history file and start the periodic greenlet (when needed)."""
+        """Open the history file and start the periodic loop (when needed)."""
         self._listen(True)
         if self.csv_prefix:
             try:
@@ -126,22 +126,21 @@ class RunReport:
             except OSError as exc:
                 logger.error("Could not write %s_stats_history.csv: %s", self.csv_prefix, exc)
         if self.print_tables or self.csv_prefix or self.abort:
-            self._greenlet = spawn(self._loop)
+            self._looper = spawn(self._loop)
         return self
 
     def stop(self):
-        """Stop the periodic greenlet."""
+        """Stop the periodic loop."""
         self._listen(False)
-        if self._greenlet is not None:
-            self._greenlet.kill(block=False)
-            self._greenlet = None
+        if self._looper is not None:
+            self._looper.kill(block=False)
+            self._looper = None
 
     def _loop(self):
         # A tick's cost grows with the request names (a row each, percentiles
         # included: 150,000 names cost 37% of the throughput every 2 s): a
         # tick that took long postpones the next, so that the tables and
         # files never take more than TICK_SHARE of the process's time.
-        clock = get_hub().clock
         pause = INTERVAL
         while True:
             sleep(pause)

@@ -10,7 +10,7 @@ pages before the server starts::
         return "Another page"
 
 :func:`start` serves ``app`` on :class:`locust.engine.wsgi.WSGIServer` (one
-greenlet per connection, in the process's hub) and returns at once.
+engine Greenlet per connection, in the process's hub) and returns at once.
 
 The routes are those of Locust 0.7.2 (``/``, ``/swarm``, ``/stop``,
 ``/stats/reset``, ``/stats/requests``, the CSV downloads, ``/exceptions``)
@@ -50,7 +50,8 @@ from urllib.parse import urlsplit
 
 import bottle
 
-from . import __version__, logbuffer, stats_report
+from . import logbuffer, stats_report
+from ._version import __version__
 from .core import HttpLocust
 
 __all__ = ["STATIC_DIR", "TEMPLATE_DIR", "app", "parse_auth", "start"]
@@ -436,7 +437,7 @@ def start(runner, options):
     Reads ``options.web_host`` (default "": every interface),
     ``options.web_port`` (default 8089) and ``options.web_auth``
     ("user:password" or None) with getattr defaults.  Returns at once: the
-    server runs in greenlets of the hub.  Raises ValueError for a malformed
+    server runs on the process's hub.  Raises ValueError for a malformed
     ``web_auth`` and OSError when the address cannot be bound.
     """
     from .engine.wsgi import WSGIServer  # the engine imports no product module

@@ -4,6 +4,7 @@ import signal
 
 import pytest
 
+from locust.engine.testing import autojump_hub
 from support.targets import CountingServer
 
 # A shell starts background jobs with SIGINT ignored, and a Python process
@@ -21,3 +22,17 @@ def counting_target():
     server = CountingServer()
     yield server
     server.close()
+
+
+@pytest.fixture
+def fake_clock():
+    """Run the test on a hub of its own whose clock jumps to the next timer whenever
+    nothing is ready (``locust.engine.testing``); yields the FakeClock.
+
+    Sleeps, timeouts and rates then take no wall-clock time and are exact on
+    the hub's clock (``locust.engine.clock()``): assert on that, never on
+    ``time.monotonic()``.  Request it before fixtures that spawn greenlets,
+    so that they are torn down while its hub still runs.
+    """
+    with autojump_hub() as clock:
+        yield clock

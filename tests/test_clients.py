@@ -526,10 +526,8 @@ def test_connection_refused_is_a_status_0_failure(reports):
 
 
 def test_timeout_is_a_status_0_failure(client, reports):
-    start = time.perf_counter()
     response = client.get("/sleep?s=1.5", timeout=0.2)
-    assert time.perf_counter() - start < 1.2
-    assert response.status_code == 0
+    assert response.status_code == 0    # not the 200 that comes after 1.5 s
     assert isinstance(response.error, Timeout) and isinstance(response.error, ReadTimeout)
     kind, kw = reports.only()
     assert kind == "failure" and isinstance(kw["exception"], Timeout)
@@ -636,22 +634,30 @@ def test_catch_response_connection_error(reports):
 
 
 def test_catch_response_time_excludes_the_block(client, reports):
+    start = time.perf_counter()
     with client.get("/ok", catch_response=True):
+        before_block = (time.perf_counter() - start) * 1000
         time.sleep(0.5)
-    assert reports.only()[1]["response_time"] < 400
+    assert reports.only()[1]["response_time"] <= before_block
 
 
 # -- timing and streaming -----------------------------------------------------
 
-def test_body_download_counts_unless_streaming(client, reports):
+def test_body_download_counts_unless_streaming(server, client, reports):
     client.get("/slow_body?s=0.5")
-    response = client.get("/slow_body?s=0.5", stream=True)
-    full, streamed = reports[0][1], reports[1][1]
+    full = reports[0][1]
     assert full["response_time"] >= 500
-    assert streamed["response_time"] < 400
     assert full["response_length"] == 1000
+    # The server holds the body back until the test opens its gate: the
+    # streamed request is reported (and returns) at the head.
+    start = time.perf_counter()
+    response = client.get("/gated_body?name=streamed", stream=True)
+    returned = time.perf_counter() - start
+    streamed = reports[1][1]
+    assert streamed["response_time"] <= returned * 1000
     assert streamed["response_length"] == 1000  # from Content-Length
-    assert response.elapsed.total_seconds() < 0.4
+    assert response.elapsed.total_seconds() <= returned
+    server.open_gate("streamed")
     assert len(response.content) == 1000  # read now
 
 
@@ -826,14 +832,12 @@ def test_unsupported_proxy_scheme_raises(server):
 
 def test_200_greenlets_wait_concurrently(server, reports):
     def user():
-        return HttpSession(server.url).get("/sleep?s=0.3").status_code
+        return HttpSession(server.url).get("/rendezvous?group=200&n=200").status_code
 
-    start = time.perf_counter()
     greenlets = [spawn(user) for _ in range(200)]
-    joinall(greenlets, timeout=10)
-    elapsed = time.perf_counter() - start
+    joinall(greenlets, timeout=60)
+    # 200 for all: the 200 requests were at the server at the same time.
     assert [g.value for g in greenlets] == [200] * 200
-    assert elapsed < 2.0
     assert len(reports) == 200 and all(k == "success" for k, _ in reports)
 
 
@@ -882,14 +886,14 @@ def test_works_after_monkey_patch_all(server):
         "from locust.engine import monkey; monkey.patch_all()\n"
         "from locust.clients import HttpSession\n"
         "from locust.engine import joinall, spawn\n"
-        "users = [spawn(lambda: HttpSession(sys.argv[1]).get('/sleep?s=0.3').status_code)\n"
+        "users = [spawn(lambda: HttpSession(sys.argv[1])\n"
+        "               .get('/rendezvous?group=patched&n=20').status_code)\n"
         "         for _ in range(20)]\n"
         "joinall(users)\n"
         "print([u.value for u in users].count(200), HttpSession(sys.argv[1]).get('/ok').text)\n"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", code, server.url], cwd=root, timeout=60,
+    result = subprocess.run([sys.executable, "-c", code, server.url], cwd=root, timeout=90,
                             capture_output=True, text=True)
+    # 20 x 200: the 20 requests were at the server together.
     assert result.stdout.split() == ["20", "ok"], result.stderr
-    assert time.perf_counter() - start < 5

@@ -80,9 +80,14 @@ def _drive_web_events(proc, result):
         base = "http://127.0.0.1:%d" % port
         urllib.request.urlopen(base + "/swarm", data=b"locust_count=5&hatch_rate=100",
                                timeout=5).close()
-        time.sleep(1.5)
-        with urllib.request.urlopen(base + "/content_length", timeout=5) as response:
-            result["page"] = response.read().decode()
+        # Until the users have received something (not a fixed sleep).
+        deadline = time.monotonic() + 30
+        while True:
+            with urllib.request.urlopen(base + "/content_length", timeout=5) as response:
+                result["page"] = response.read().decode()
+            if not result["page"].endswith(" 0 requests") or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
     finally:
         proc.send_signal(signal.SIGINT)
         result.update(_finish(proc))

@@ -2,6 +2,14 @@
 ZeroMQ sockets (locust/master.py): registration, exact splits, hatch
 completion, reports, stop, the request cap, missing slaves, bad frames.
 
+The fake slaves beat like real ones (every half interval, unless told to be
+silent), and the heartbeat interval is half a second: a slave is missing
+after 1.5 s of silence, so a test does not depend on the process being
+scheduled within a fraction of a second.  Where a test asserts that
+something did *not* happen, it first waits for a later message of the same
+socket to be handled (ZeroMQ keeps a socket's messages in order) instead of
+sleeping.
+
 Real slave processes are in test_distributed_processes.py.
 """
 
@@ -22,7 +30,7 @@ from locust.slave import _split_report
 from locust.stats import RequestStats, StatsEntry
 from support import wait_until
 
-INTERVAL = 0.1
+INTERVAL = 0.5
 
 
 class _Idle(TaskSet):
@@ -39,14 +47,14 @@ class Light(Locust):
     weight = 1
 
 
-
-
 class FakeSlave:
     """A slave made of two DEALER sockets, driven by the test."""
 
     def __init__(self, ctx, port, node_id):
         self.node_id = node_id
         self.inbox = []
+        #: Set to False to stop the automatic heartbeats (a slave that went silent).
+        self.beating = False
         self.sock = self._connect(ctx, port)
         self.beats = self._connect(ctx, port + 1)
         self.glet = spawn(self._receive)
@@ -182,7 +190,8 @@ def test_hatch_complete_fires_once_with_the_sum(ctx, master):
         fakes[0].send("hatching")
         fakes[0].send("hatch_complete", {"count": 3, "generation": gens[0]})
         fakes[1].send("hatch_complete", {"count": 2, "generation": gens[1] - 1})  # stale
-        sleep(0.2)
+        fakes[1].send("stats", report(requests=1))     # handled after the stale one
+        assert wait_until(lambda: master.stats.num_requests == 1)
         assert fired == [] and master.state == "hatching"
         fakes[1].send("hatch_complete", {"count": 2, "generation": gens[1]})
         assert wait_until(lambda: fired)
@@ -202,7 +211,7 @@ def test_a_slave_that_joins_mid_test_gets_a_share(ctx, master):
     late.join()
     counts = [f.last("hatch").data["num_clients"] for f in fakes + [late]]
     assert wait_until(lambda: all(len([m for m in f.inbox if m.type == "hatch"]) == 2
-                                  for f in fakes))
+                                  for f in fakes) and late.last("hatch"))
     counts = [f.last("hatch").data["num_clients"] for f in fakes + [late]]
     assert counts == [2, 2, 2]
 
@@ -247,8 +256,8 @@ def test_request_cap_is_checked_on_the_merged_count(ctx, master):
     fakes = slaves(ctx, master, 2)
     master.start_hatching(2, 10)
     fakes[0].send("stats", report(requests=3))
-    sleep(0.1)
-    assert master.state == "hatching"
+    assert wait_until(lambda: master.stats.num_requests == 3)
+    assert master.state == "hatching"     # 3 of 5: not the cap yet
     fakes[1].send("stats", report(requests=3))
     assert wait_until(lambda: master.stop_reason == "request cap")
     for fake in fakes:
@@ -271,11 +280,8 @@ def test_a_silent_slave_is_marked_missing_and_comes_back(ctx, master):
         data = fake.last("hatch").data
         fake.send("hatch_complete", {"count": data["num_clients"], "generation": data["generation"]})
     assert wait_until(lambda: master.user_count == 4)
-    fakes[1].beating = False
-    for _ in range(10):  # node0 keeps beating, node1 is silent
-        fakes[0].beat(user_count=2)
-        sleep(INTERVAL / 2)
-    assert master.clients["node1"].state == STATE_MISSING
+    fakes[1].beating = False     # node0 keeps beating
+    assert wait_until(lambda: master.clients["node1"].state == STATE_MISSING)
     assert master.clients["node0"].state == STATE_RUNNING
     assert master.slave_count == 1 and master.user_count == 2
     fakes[1].beat()
@@ -293,7 +299,8 @@ def test_bad_frames_are_dropped_and_the_master_keeps_serving(ctx, master, caplog
         raw.send(rpc.encode("client_ready", None, "someone_else"))  # id != identity
         raw.send(rpc.encode("hatch", {"num_clients": 1, "hatch_rate": 1, "host": None,
                                       "class_counts": {}, "generation": 1}, "spoofer"))
-        sleep(0.2)
+        raw.send(b"\x00garbage again")   # handled after all of the above
+        assert wait_until(lambda: caplog.text.count("not msgpack") == 2)
     assert master.slave_count == 0
     assert "not msgpack" in caplog.text and "2 frames" not in caplog.text
     assert "3 frames" in caplog.text and "is not the sender's identity" in caplog.text
@@ -317,9 +324,8 @@ def test_a_reset_reaches_every_slave_and_drops_reports_measured_before_it(ctx, m
     fakes[1].send("stats", report(user_count=1, requests=7, stats_epoch=1))
     fakes[0].send("stats", report(user_count=1, requests=3, stats_epoch=2))
     assert wait_until(lambda: master.stats.num_requests == 3)
-    sleep(0.1)
+    assert wait_until(lambda: master.clients["node1"].user_count == 1)   # node1's was handled
     assert master.stats.num_requests == 3
-    assert master.clients["node1"].user_count == 1
 
     # A slave that joins after the reset learns the epoch from its hatch (a rebalance).
     late = FakeSlave(ctx, master.master_bind_port, "late")

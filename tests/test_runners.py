@@ -1,8 +1,11 @@
 """Tests of locust.runners: user split, hatching, changing the count, stop, -n, -t.
 
 Users run in this process's hub; HTTP users talk to a stdlib server in a
-thread (tests/http_target.py), which records every request it receives, so
-"no request lost on a stop" is checked against what the target saw.
+thread (tests/support/http_target.py), which records every request it
+receives, so "no request lost on a stop" is checked against what the target
+saw.  Tests of rates and times without HTTP run on a fake clock (the
+``fake_clock`` fixture, requested before ``make_runner``): they assert exact
+durations on the hub's clock, whatever the load of the machine.
 """
 
 import random
@@ -14,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from locust import HttpLocust, Locust, StopLocust, TaskSet, events, task
-from locust.engine import net, sleep, spawn
+from locust.engine import clock, net, sleep, spawn
 from locust.runners import (
     MAX_USERS_PER_PROCESS,
     STATE_HATCHING,
@@ -175,17 +178,21 @@ def test_hatch_splits_exactly_by_weight(make_runner, hatch_events):
     assert hatch_events == [10]
 
 
-def test_hatch_rate_spaces_the_users(make_runner, hatch_events):
+def test_hatch_rate_spaces_the_users(fake_clock, make_runner, hatch_events):
     runner = make_runner([idle_class("A")])
-    started = time.monotonic()
+    started = clock()
     runner.start_hatching(6, 10)
+    hatcher = runner.hatcher
     sleep(0.05)
     assert runner.state == STATE_HATCHING
-    assert 1 <= runner.user_count < 6
+    assert runner.user_count == 1
     assert runner.wait(0) is False
-    wait_until(lambda: runner.state == STATE_RUNNING)
+    sleep(0.1)
+    assert runner.user_count == 2
+    hatcher.join()
     # 6 users at 10/s: the last one starts 0.5 s after the first.
-    assert time.monotonic() - started >= 0.45
+    assert clock() - started == pytest.approx(0.5)
+    assert runner.state == STATE_RUNNING
     assert runner.user_count == 6
     assert hatch_events == [6]
 
@@ -209,7 +216,7 @@ def test_change_user_count_up_and_down(make_runner, hatch_events):
     assert hatch_events == [7, 12, 4, 0]
 
 
-def test_change_while_hatching_reaches_the_new_count(make_runner, hatch_events):
+def test_change_while_hatching_reaches_the_new_count(fake_clock, make_runner, hatch_events):
     a, b, c = idle_class("A", 1), idle_class("B", 1), idle_class("C", 1)
     runner = make_runner([a, b, c])
     runner.start_hatching(30, 20)
@@ -238,14 +245,14 @@ def test_bad_arguments(make_runner):
         LocalLocustRunner([], options())
 
 
-def test_stop_kills_every_user(make_runner):
+def test_stop_kills_every_user(fake_clock, make_runner):
     runner = make_runner([idle_class("A"), idle_class("B")])
     runner.start_hatching(8, 1000, wait=True)
     users = list(runner._users)
-    started = time.monotonic()
+    started = clock()
     runner.stop()
     # Idle users (in their wait time) are killed at once, not after the grace.
-    assert time.monotonic() - started < 1.0
+    assert clock() == started
     assert all(g.dead for g in users)
     assert runner.state == STATE_STOPPED and runner.user_count == 0
     assert runner.wait(0) is True
@@ -270,7 +277,7 @@ def test_stop_waits_for_requests_on_the_wire(make_runner, target):
     cls = http_class(target.url, path="/sleep?s=0.3", wait=(0, 0))
     runner = make_runner([cls])
     runner.start_hatching(5, 1000, wait=True)
-    sleep(0.15)
+    assert wait_until(lambda: len(target.requests) - before >= 5)   # all on the wire
     runner.stop()
     assert runner.state == STATE_STOPPED and not runner._users
     served = len(target.requests) - before
@@ -301,12 +308,12 @@ def test_request_cap_counts_failures(make_runner, target):
     assert len(target.requests) - before == total_logged()
 
 
-def test_run_time_stops_the_test(make_runner, target):
-    runner = make_runner([http_class(target.url)], run_time=1)
-    started = time.monotonic()
+def test_run_time_stops_the_test(fake_clock, make_runner):
+    runner = make_runner([idle_class("A", wait=300)], run_time=1)
+    started = clock()
     runner.start_hatching(3, 1000)
-    assert runner.wait(6)
-    assert 0.9 <= time.monotonic() - started < 5
+    assert runner.wait(60)
+    assert clock() - started == pytest.approx(1)
     assert runner.stop_reason == "time limit"
     assert runner.state == STATE_STOPPED and not runner._users
 
@@ -334,17 +341,18 @@ def test_stats_reset_only_with_reset_stats(make_runner, target, reset):
     events.hatch_complete += on_hatch
     try:
         runner = make_runner([cls], reset_stats=reset)
-        runner.start_hatching(4, 20, wait=True)
-        assert wait_until(lambda: total_logged() == (0 if reset else 4), 2)
+        # 2 users/s: the first user's request has 1.5 s before the hatch completes.
+        runner.start_hatching(4, 2, wait=True)
+        assert wait_until(lambda: total_logged() == (0 if reset else 4))
     finally:
         events.hatch_complete -= on_hatch
-    assert seen and seen[0] >= 3  # requests were made while hatching
+    assert seen and seen[0] >= 1  # requests were made while hatching
     assert total_logged() == (0 if reset else 4)
 
 
 # ------------------------------------------------------- user life and errors
 
-def test_task_exceptions_are_recorded(make_runner):
+def test_task_exceptions_are_recorded(fake_clock, make_runner):
     class Tasks(TaskSet):
         @task
         def fail(self):
@@ -405,14 +413,16 @@ def test_stop_locust_ends_user_and_the_test(make_runner):
     assert runner.exceptions == {}
 
 
-def test_stop_timeout_ends_users(make_runner):
+def test_stop_timeout_ends_users(fake_clock, make_runner):
     cls = idle_class("A", wait=5000)
     cls.stop_timeout = 0.3
     runner = make_runner([cls])
-    started = time.monotonic()
     runner.start_hatching(3, 1000, wait=True)
-    assert runner.wait(3)
-    assert time.monotonic() - started < 2.5
+    last_started = clock()      # users start 1 ms apart at 1000/s
+    assert runner.wait(60)
+    # Retired 0.3 s after it started and killed at once: each was in its 5 s wait.
+    assert clock() - last_started == pytest.approx(0.3)
+    assert runner.stop_reason == "all users finished"
 
 
 def test_host_option_overrides_class_host(make_runner, target):
@@ -434,7 +444,7 @@ def test_quit_detaches_listeners(make_runner):
     assert len(events.locust_error) == n_error
 
 
-def test_removed_users_run_at_most_one_more_task(make_runner):
+def test_removed_users_run_at_most_one_more_task(fake_clock, make_runner):
     ticks = {}
 
     class Tasks(TaskSet):
@@ -449,7 +459,9 @@ def test_removed_users_run_at_most_one_more_task(make_runner):
     users = list(runner._users)
     runner.start_hatching(0)
     seen = dict(ticks)
-    time.sleep(0.05)  # blocks the hub: every user's wait is over when it runs again
+    # Time passes without the hub running (as if blocked): every user's wait
+    # is over when the hub runs again, together with the removal.
+    fake_clock.advance(0.05)
     sleep(0.2)
     assert all(g.dead for g in users)
     assert all(ticks[u] - seen[u] <= 1 for u in seen)

@@ -170,7 +170,13 @@ def test_swarm_edit_stop_and_download_in_a_browser(locust_web):
             expect(page.locator("#status")).to_have_text("RUNNING", timeout=15000)
 
             page.click("[data-tab=stats]")
-            page.wait_for_timeout(2500)  # one more poll, so that the RPS is up to date
+            # One more poll, so that the RPS is up to date: while users run,
+            # the total's request count changes with every poll.
+            requests_cell = "#stats-table tfoot td:nth-child(3)"
+            before = page.locator(requests_cell).inner_text()
+            page.wait_for_function("([cell, before]) => document.querySelector(cell)"
+                                   ".textContent !== before", arg=[requests_cell, before],
+                                   timeout=15000)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
             page.click("[data-tab=charts]")
             page.screenshot(path=str(ARTIFACTS / "dashboard-charts.png"), full_page=True)

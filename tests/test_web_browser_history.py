@@ -123,7 +123,10 @@ def test_history_charts_shift_reload_and_honest_state(locust_web, counting_targe
                 " return d.p50.length && d.p50[d.p50.length - 1] >= 150; }", timeout=20000)
             took = time.time() - shifted
             assert took <= 10, "the p50 line showed the shift after %.1f s" % took
-            page.wait_for_timeout(2500)   # one more point, for the picture
+            # One more point, for the picture (the next sample, not a fixed wait).
+            points = page.evaluate("() => window.locustDashboard.charts.length")
+            page.wait_for_function("n => window.locustDashboard.charts.length > n",
+                                   arg=points, timeout=15000)
             page.screenshot(path=str(ARTIFACTS / "history-charts-shift.png"), full_page=True)
             before = page.evaluate(CHART_DATA)
 
@@ -162,7 +165,11 @@ def test_history_charts_shift_reload_and_honest_state(locust_web, counting_targe
             report = get_json(base + "/stats/requests")
             shown = float(page.locator("#total-rps").inner_text())
             assert shown == pytest.approx(report["average_rps"], abs=0.06) and shown > 0
-            page.wait_for_timeout(2500)
+            # Two more polls of the statistics (the second one starts after the
+            # first was shown): the value stays.
+            for _ in range(2):
+                with page.expect_response(lambda r: "/stats/requests" in r.url, timeout=15000):
+                    pass
             assert float(page.locator("#total-rps").inner_text()) == shown
             page.screenshot(path=str(ARTIFACTS / "history-stopped.png"), full_page=True)
 

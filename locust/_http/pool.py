@@ -7,9 +7,9 @@ urllib3's and http.client's own extension points, without patching either:
 - ``ConnectionCls``: connection classes whose ``_new_conn()`` opens a
   cooperative socket with ``locust.engine.net.create_connection`` (keeping
   urllib3's socket options, TCP_NODELAY included);
-- ``QueueCls``: the engine's ``LifoQueue``, so a greenlet waiting for a pooled
+- ``QueueCls``: the engine's ``LifoQueue``, so a user waiting for a pooled
   connection waits on the hub;
-- ``ssl_context``: a context prepared by ``net.wrap_context`` so that urllib3's
+- ``ssl_context``: a context prepared by ``tls.wrap_context`` so that urllib3's
   ``context.wrap_socket(sock)`` returns the engine's cooperative TLS socket;
 - ``response_class`` (http.client's): reads the response head without the
   email package (see the comment on :func:`read_head`).
@@ -48,7 +48,7 @@ from urllib3.util.timeout import _DEFAULT_TIMEOUT
 from urllib3.util.timeout import Timeout as U3Timeout
 from urllib3.util.url import parse_url
 
-from ..engine import LifoQueue, net
+from ..engine import LifoQueue, net, tls
 from .exceptions import InvalidSchema, InvalidURL
 
 __all__ = ["Pools", "EngineHTTPConnectionPool", "EngineHTTPSConnectionPool", "ssl_context",
@@ -368,7 +368,7 @@ def ssl_context(verify=True, cert=None):
             if path and not os.path.exists(path):
                 raise OSError("Could not find the TLS certificate file, invalid path: %s" % path)
         ctx.load_cert_chain(certfile, keyfile)
-    net.wrap_context(ctx)
+    tls.wrap_context(ctx)
     _ssl_contexts[key] = ctx
     return ctx
 

@@ -16,9 +16,12 @@ what the server's sweeper watches to close stuck connections.  Errors are
 chunked body, seen by the application as a ValueError).
 """
 
+import contextlib
 import socket as _socket
 import sys
 import time
+
+from .hub import clock
 
 #: Longest request line accepted (longer: 414).
 MAX_REQUEST_LINE = 65536
@@ -32,7 +35,8 @@ _RECV_SIZE = 65536
 _SMALLEST_LIMIT = min(MAX_REQUEST_LINE, MAX_HEADERS_SIZE)
 _HEX = b"0123456789abcdefABCDEF"
 
-_REASONS = {400: "Bad Request", 414: "URI Too Long", 431: "Request Header Fields Too Large",
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long",
+            431: "Request Header Fields Too Large",
             500: "Internal Server Error", 501: "Not Implemented",
             505: "HTTP Version Not Supported"}
 
@@ -227,6 +231,10 @@ class RequestBody:
         return True
 
 
+#: The wsgi.input of every request without a body (shared: see Connection.no_body).
+_NO_BODY = RequestBody(None, 0)
+
+
 # ---------------------------------------------------------------------------
 # One connection
 # ---------------------------------------------------------------------------
@@ -247,8 +255,16 @@ class Connection:
         self.io = False
         self.progress = 0
         self.swept = None
-        #: wsgi.input of every request without a body (it holds no state).
-        self.no_body = RequestBody(self, 0)
+        #: Since when (hub clock) a request head is awaited and not complete:
+        #: from the accept for the first request, from the first byte of the
+        #: head for the next ones; None otherwise (the sweeper enforces
+        #: the server's header_timeout on it).
+        self.head_since = clock()
+        #: wsgi.input of every request without a body: one for all
+        #: connections (it holds no state and never reads).  One per
+        #: connection would refer back to it, a cycle that keeps a closed
+        #: connection's buffers until a full garbage collection.
+        self.no_body = _NO_BODY
         env = server.base_environ.copy()
         if isinstance(address, tuple):
             env["REMOTE_ADDR"] = address[0]
@@ -333,9 +349,11 @@ class Connection:
             if lf >= 0:
                 # Bare-LF line endings (tolerated, as most servers do).
                 self.buf = buf[lf + 2:]
+                self.head_since = None
                 return self._lf_lines(buf[:lf])
             if idx >= 0:
                 self.buf = buf[idx + 4:]
+                self.head_since = None
                 # Parsed as latin-1 text: environ values are str, and one
                 # decode of the head is cheaper than one per header.
                 head = buf[:idx].decode("latin-1")
@@ -354,6 +372,8 @@ class Connection:
                 if self.server._stopping:
                     return None
                 self.idle = True
+            elif self.head_since is None:
+                self.head_since = clock()  # a head that did not come in one piece
             try:
                 data = self._recv()
             finally:
@@ -403,6 +423,20 @@ class Connection:
             self._linger()
         except ConnectionLost:
             pass
+
+    def send_error_nowait(self, code, message):
+        """Answer ``code`` like :meth:`send_error` if the socket takes it at once.
+
+        For a client the server gives up on: it never waits, never lingers,
+        and ignores every error.
+        """
+        reason = _REASONS.get(code, "Error")
+        body = ("%d %s: %s\n" % (code, reason, message)).encode("latin-1", "replace")
+        head = ("HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=latin-1\r\n"
+                "Content-Length: %d\r\nConnection: close\r\n\r\n" % (code, reason, len(body)))
+        with contextlib.suppress(OSError):
+            self.sock.settimeout(0.0)
+            self.sock.send(head.encode("latin-1") + body)
 
     def _linger(self):
         # Closing with unread request bytes in the kernel makes it send a

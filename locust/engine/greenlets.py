@@ -8,25 +8,31 @@ never lost silently.
 
 :class:`Timeout` throws itself into the greenlet that started it, at
 whatever wait that greenlet is in when the time is up.
+
+A kill is normally delivered by the hub on its next pass; :func:`throw_now`
+(and ``Greenlet.kill(now=True)``) delivers it at once, so that a greenlet
+judged idle by a hub callback cannot wake up and start something else
+before it dies.
 """
 
 import contextlib
-import logging
+import sys
 
 from greenlet import GreenletExit, getcurrent, greenlet
 
-from .hub import get_hub
+from .hub import _PASS_THROUGH, SYSTEM_ERROR, get_hub, throw_if_alive
 
 __all__ = [
     "Greenlet", "GreenletExit", "spawn", "spawn_later", "sleep",
-    "joinall", "killall", "Group", "Timeout",
+    "joinall", "killall", "Group", "Timeout", "throw_now",
 ]
 
-log = logging.getLogger("locust.engine")
-
-_NOT_STARTED = 0
-_RUNNING = 1
-_DONE = 2
+# The life of a Greenlet.
+_NEW = 0          # made, not scheduled to start
+_SCHEDULED = 1    # start() or start_later() was called; not running yet
+_RUNNING = 2      # its function has begun (it may be waiting)
+_DONE = 3         # finished, failed or killed
+_STATE_NAMES = ("new", "pending", "running", "dead")
 
 
 class Greenlet(greenlet):
@@ -46,9 +52,9 @@ class Greenlet(greenlet):
         self.kwargs = kwargs
         self.value = None
         self.exception = None
-        self._state = _NOT_STARTED
+        self._state = _NEW
         self._links = []
-        self._start_timer = None
+        self._start_timer = None  # the Timer of start_later(), while it is pending
 
     def _run(self):  # overridden by the function given to __init__ or by subclasses
         return None
@@ -77,32 +83,32 @@ class Greenlet(greenlet):
 
     def __repr__(self):
         name = getattr(self._run, "__qualname__", repr(self._run))
-        state = ("pending", "running", "dead")[self._state]
-        return "<Greenlet %s %s at %#x>" % (name, state, id(self))
+        return "<Greenlet %s %s at %#x>" % (name, _STATE_NAMES[self._state], id(self))
 
     # -- lifecycle ---------------------------------------------------------
 
     def start(self):
-        """Schedule the greenlet to start on the hub's next pass."""
-        if self._state == _NOT_STARTED and self._start_timer is None:
-            self._start_timer = True
+        """Schedule the greenlet to start on the hub's next pass (once; no-op after)."""
+        if self._state == _NEW:
+            self._state = _SCHEDULED
             self.parent.run_callback(self._start)
 
     def start_later(self, seconds):
-        """Schedule the greenlet to start after ``seconds``."""
-        if self._state == _NOT_STARTED and self._start_timer is None:
+        """Schedule the greenlet to start after ``seconds`` (once; no-op after)."""
+        if self._state == _NEW:
+            self._state = _SCHEDULED
             self._start_timer = self.parent.call_later(seconds, self._start)
 
     def _start(self):
-        if self._state == _NOT_STARTED:
+        if self._state == _SCHEDULED:
             self.switch()
 
     def run(self):
         """Run the function (greenlet calls it once) and keep its result or exception.
 
-        An exception other than GreenletExit, KeyboardInterrupt and
-        SystemExit is stored in ``exception`` and logged once; the links run
-        afterwards, from the hub.
+        An exception other than GreenletExit and the hub's ``SYSTEM_ERROR``
+        is stored in ``exception`` and handed to the hub's error policy
+        (logged once); the links run afterwards, from the hub.
         """
         self._state = _RUNNING
         self._start_timer = None
@@ -110,7 +116,7 @@ class Greenlet(greenlet):
             result = self._run(*self.args, **self.kwargs)
         except GreenletExit as exc:
             self._finish(None, exc)
-        except (KeyboardInterrupt, SystemExit) as exc:
+        except SYSTEM_ERROR as exc:
             # Meant for the program, not for one greenlet: let it propagate
             # to the hub (our parent), which throws it into the main
             # greenlet before it runs anything else -- before the links, so
@@ -132,21 +138,22 @@ class Greenlet(greenlet):
             self.parent.run_callback(self._notify_links)
 
     def _report_error(self, exc):
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            # Killed with one of these before it started (once running, run()
-            # lets them propagate): they are meant for the program.
-            hub = self.parent
-            hub.run_callback(hub.parent.throw, exc)
-            return
-        log.error("%r failed", self, exc_info=(type(exc), exc, exc.__traceback__))
+        # Also for a system error when killed with one before it started
+        # (once running, run() lets those propagate): the hub's policy
+        # throws it into the main greenlet.
+        self.parent.handle_error(self, (type(exc), exc, exc.__traceback__))
 
     def _notify_links(self):
         while self._links:
             callback = self._links.pop(0)
             try:
                 callback(self)
-            except Exception:
-                log.exception("error in link %r of %r", callback, self)
+            except _PASS_THROUGH:  # a system error, or the hub being destroyed
+                if self._links:  # the others still run, on the next pass
+                    self.parent.run_callback(self._notify_links)
+                raise
+            except BaseException:
+                self.parent.handle_error(callback, sys.exc_info())
 
     def link(self, callback):
         """Call ``callback(greenlet)`` from the hub when this greenlet ends.
@@ -200,31 +207,40 @@ class Greenlet(greenlet):
             raise self.exception
         return self.value
 
-    def kill(self, exception=GreenletExit, block=True, timeout=None):
-        """Throw ``exception`` into the greenlet at its wait point.
+    def kill(self, exception=GreenletExit, block=True, timeout=None, now=False):
+        """Throw ``exception`` (a class or an instance) into the greenlet at its wait point.
+
+        By default the hub delivers it on its next pass.  With ``now`` it is
+        delivered at once (:func:`throw_now`): from a hub callback, the
+        greenlet has died -- or handled the exception and waits again --
+        when ``kill`` returns, before any other greenlet runs.
 
         A greenlet that has not started yet never starts; it ends with
         ``exception`` as if it had been thrown in at its first line (stored,
-        and logged unless it is a GreenletExit).  With ``block`` wait (at most
-        ``timeout`` seconds) until it has ended.  Raises RuntimeError when
-        called from the hub with ``block``, and ``exception`` itself when a
-        greenlet kills itself.
+        and handed to the hub's error policy unless it is a GreenletExit).
+        With ``block`` wait (at most ``timeout`` seconds) until it has
+        ended.  Raises RuntimeError when called from the hub with ``block``,
+        and ``exception`` itself when a greenlet kills itself.
         """
         if self._state == _DONE:
             return
-        if self._state == _NOT_STARTED:
-            if self._start_timer not in (None, True):
+        if self._state in (_NEW, _SCHEDULED):
+            if self._start_timer is not None:
                 self._start_timer.cancel()
+                self._start_timer = None
             exc = exception() if isinstance(exception, type) else exception
-            # It never ran, so there is nothing to throw into.
+            # It never ran, so there is nothing to throw into (a scheduled
+            # start finds it dead and does nothing).
             self._finish(None, exc)
             if not isinstance(exc, GreenletExit):
                 self._report_error(exc)
             return
-        current = getcurrent()
-        if current is self:
+        if getcurrent() is self:
             raise exception() if isinstance(exception, type) else exception
-        self.parent.run_callback(_throw_into, self, exception)
+        if now:
+            throw_now(self, exception)
+        else:
+            self.parent.run_callback(throw_if_alive, self, exception)
         if block:
             self.join(timeout)
 
@@ -243,9 +259,36 @@ class _Wakeup:
             glet.switch()
 
 
-def _throw_into(glet, exception):
-    if not glet.dead:
+def throw_now(glet, exception=GreenletExit):
+    """Throw ``exception`` (a class or an instance) into ``glet`` at once.
+
+    ``glet`` runs right away, at its wait point, until it dies or waits
+    again; no other greenlet runs in between.  Called from the hub (a
+    callback, a timer, a link or a signal handler) it returns then; called
+    from a greenlet, that greenlet resumes on the hub's next pass.  Use it
+    when a greenlet judged idle must not get the chance to start something
+    else before it ends (``Greenlet.kill(now=True)`` is this for a
+    Greenlet that may not have started).  Nothing happens if ``glet`` is
+    dead.  Raises ``exception`` when ``glet`` is the current greenlet, and
+    what ``glet`` lets escape when its parent is the caller.
+    """
+    if glet.dead:
+        return
+    current = getcurrent()
+    if current is glet:
+        raise exception() if isinstance(exception, type) else exception
+    hub = get_hub()
+    if current is hub:
+        throw_if_alive(glet, exception)
+        return
+    # glet's death (or its next wait) switches to its parent, the hub, not
+    # back here: the hub must resume us.  Dropped once we are back, in case
+    # we were glet's parent and got here directly.
+    wake = hub.run_callback(current.switch)
+    try:
         glet.throw(exception)
+    finally:
+        hub.cancel_callback(wake)
 
 
 def spawn(function, *args, **kwargs):
@@ -443,7 +486,7 @@ class Timeout(BaseException):
             return
         hub = get_hub()
         exc = self.exception if self.exception is not None else self
-        self._timer = hub.call_later(self.seconds, _throw_into, getcurrent(), exc)
+        self._timer = hub.call_later(self.seconds, throw_if_alive, getcurrent(), exc)
 
     def cancel(self):
         """Disarm the timeout."""

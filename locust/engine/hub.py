@@ -16,7 +16,16 @@ for is ready.  One pass of the loop:
 
 Waits are built from two primitives, :meth:`Hub.wait_fd` and a plain
 :meth:`Hub.switch` paired with a timer or a callback.  Everything else
-(greenlets, timeouts, queues, sockets) lives in its own module.
+(greenlets, timeouts, queues, sockets, signal handlers) lives in its own
+module.
+
+One error policy (:meth:`Hub.handle_error`): an exception that ends a
+callback, a timer, a greenlet woken by a file descriptor, a link or a
+:class:`~locust.engine.Greenlet` is logged once with its traceback and the
+hub goes on -- unless it is one of :data:`SYSTEM_ERROR` (Ctrl-C,
+``sys.exit()``...), which belong to the program: those are thrown into the
+main greenlet before anything else runs, as is whatever ends the loop
+itself (:class:`LoopExit`).
 
 Registrations of file descriptors are kept lazily: when a wait ends, the
 waiter is cleared but the fd stays in the selector, because a connection
@@ -31,12 +40,15 @@ import logging
 import selectors
 import signal
 import socket as _socket
+import sys
 import time
 from collections import deque
 
 from greenlet import getcurrent, greenlet
 
-__all__ = ["Hub", "Timer", "get_hub", "LoopExit", "ConcurrentWaitError"]
+__all__ = ["Hub", "Timer", "get_hub", "get_hub_if_exists", "getcurrent", "LoopExit",
+           "ConcurrentWaitError", "SYSTEM_ERROR", "clock", "call_later", "run_callback",
+           "io_waiters"]
 
 log = logging.getLogger("locust.engine")
 
@@ -54,6 +66,20 @@ class LoopExit(RuntimeError):
 
 class ConcurrentWaitError(RuntimeError):
     """A second greenlet tried to wait on an fd in a direction already waited on."""
+
+
+#: Exceptions that belong to the program, not to the callback or greenlet
+#: they were raised in: the hub throws them into the main greenlet.
+#: SystemError is the interpreter reporting a bug of its own (as gevent does).
+SYSTEM_ERROR = (KeyboardInterrupt, SystemExit, SystemError)
+
+
+class _HubExit(BaseException):
+    """Thrown into the hub by :meth:`Hub.destroy` to end its loop."""
+
+
+# What the loop lets through instead of handling it in place.
+_PASS_THROUGH = SYSTEM_ERROR + (_HubExit,)
 
 
 class Timer:
@@ -113,7 +139,12 @@ class Hub(greenlet):
         self._cancelled = 0        # cancelled timers still in the heap
         self._fds = {}             # fd -> _FdWaiters
         self._waiting_fds = 0      # number of (fd, direction) slots in use
+        #: Signal handlers installed through this hub (locust.engine.signals):
+        #: while there are any, waiting for a signal is not a dead lock.
+        self._signal_handlers = 0
         self._wakeup = None
+        self._previous_wakeup_fd = -1
+        self._destroyed = False
         self._install_signal_wakeup()
 
     # -- signals ---------------------------------------------------------
@@ -122,15 +153,22 @@ class Hub(greenlet):
         # A signal that arrives while we sit in select() must wake us at
         # once; the C handler writes a byte to this socket (PEP 475 would
         # otherwise retry select() after running handlers that do not raise).
+        r, w = _socket.socketpair()
         try:
-            r, w = _socket.socketpair()
             r.setblocking(False)
             w.setblocking(False)
-            signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
+            self._previous_wakeup_fd = signal.set_wakeup_fd(w.fileno(), warn_on_full_buffer=False)
         except (ValueError, OSError):  # not the main thread: no signals here
+            r.close()
+            w.close()
             return
         self._wakeup = (r, w)
         self.selector.register(r.fileno(), _READ, None)
+
+    @property
+    def handles_signals(self):
+        """True if signals wake this hub (it was created in the main thread)."""
+        return self._wakeup is not None
 
     def _drain_wakeup(self):
         try:
@@ -225,7 +263,9 @@ class Hub(greenlet):
             if not waiters.mask & event:
                 self._watch(fd, waiters, waiters.mask | event)
             if timeout is not None:
-                timer = self.call_later(timeout, self._throw_timeout, current, timeout_exc)
+                timer = self.call_later(timeout, throw_if_alive, current,
+                                        timeout_exc if timeout_exc is not None
+                                        else TimeoutError("timed out"))
             greenlet.switch(self)
         finally:
             # Another greenlet may have replaced the record (cancel_fd and a
@@ -239,11 +279,6 @@ class Hub(greenlet):
                 self._waiting_fds -= 1
             if timer is not None:
                 timer.cancel()
-
-    @staticmethod
-    def _throw_timeout(glet, exc):
-        if not glet.dead:
-            glet.throw(exc if exc is not None else TimeoutError("timed out"))
 
     def _watch(self, fd, waiters, mask):
         old = waiters.mask
@@ -296,29 +331,50 @@ class Hub(greenlet):
         for glet in (waiters.reader, waiters.writer):
             if glet is not None:
                 self._waiting_fds -= 1
-                self.run_callback(_throw_if_alive, glet, exc)
+                self.run_callback(throw_if_alive, glet, exc)
         waiters.reader = waiters.writer = None
+
+    # -- errors --------------------------------------------------------------
+
+    def handle_error(self, context, exc_info):
+        """What the hub does with an exception that nobody waits to catch.
+
+        ``context`` is what raised it (a callback, a greenlet, this hub) and
+        ``exc_info`` a ``(type, value, traceback)`` tuple.  One of
+        :data:`SYSTEM_ERROR`, or anything that ends the loop itself
+        (``context`` is the hub: a :class:`LoopExit`, an exception raised by
+        a signal handler while the hub ran), is thrown into the main
+        greenlet by a callback that runs before any other; anything else is
+        logged ("error in <context>", logger ``locust.engine``) and the hub
+        goes on.  Raises nothing.
+        """
+        exc = exc_info[1]
+        if isinstance(exc, SYSTEM_ERROR) or context is self:
+            # Thrown from a callback, not from here: whatever is raised in
+            # the hub during the throw (a second Ctrl-C) then meets the
+            # callbacks' error handling, where it is handled like any other,
+            # instead of escaping run() and ending the hub.
+            self._callbacks.appendleft((self.parent.throw, (exc,)))
+        else:
+            log.error("error in %r", context, exc_info=exc_info)
 
     # -- the loop ----------------------------------------------------------
 
     def run(self):
-        """The loop; never returns.
+        """The loop; returns only when the hub is destroyed.
 
-        Callbacks, timers and woken greenlets catch their own errors (logged),
-        so what reaches this handler was raised by a signal handler while the
-        hub ran (KeyboardInterrupt, SystemExit, a test runner's alarm), by a
-        greenlet dying of KeyboardInterrupt/SystemExit, or is a LoopExit:
-        nothing can ever wake the waiting greenlets.  Each belongs to the main
-        greenlet, the program.  It is thrown from a callback that runs before
-        any other, so that the throw happens inside the callbacks' error
-        handling rather than in this except clause (an exception arriving
-        here would end the hub).
+        Callbacks, timers and woken greenlets have their errors handled in
+        place (:meth:`handle_error`); a system error ends the pass there and
+        reaches this handler, as does what the loop itself raises
+        (:class:`LoopExit`: nothing can ever wake the waiting greenlets).
         """
         while True:
             try:
                 self._run_once()
-            except BaseException as exc:
-                self._callbacks.appendleft((self.parent.throw, (exc,)))
+            except _HubExit:
+                return
+            except BaseException:
+                self.handle_error(self, sys.exc_info())
 
     def _run_once(self):
         callbacks = self._callbacks
@@ -326,10 +382,10 @@ class Hub(greenlet):
             callback, args = callbacks.popleft()
             try:
                 callback(*args)
-            except (KeyboardInterrupt, SystemExit):
+            except _PASS_THROUGH:
                 raise
             except BaseException:
-                log.exception("error in hub callback %r", callback)
+                self.handle_error(callback, sys.exc_info())
 
         timers = self._timers
         while timers and timers[0][2].callback is None:
@@ -339,10 +395,11 @@ class Hub(greenlet):
             timeout = 0
         elif timers:
             timeout = max(0.0, timers[0][0] - self.clock())
-        elif self._waiting_fds:
+        elif self._waiting_fds or self._signal_handlers:
             timeout = None
         else:
-            # No callback, no timer, no fd: whoever waits now waits forever.
+            # No callback, no timer, no fd, no signal handler: whoever waits
+            # now waits forever.
             raise LoopExit("nothing left to wait for: every greenlet is blocked forever")
 
         # A select is a system call; with callbacks pending (timeout 0) and
@@ -394,22 +451,53 @@ class Hub(greenlet):
                 timer.callback = timer.args = None
                 try:
                     callback(*args)
-                except (KeyboardInterrupt, SystemExit):
+                except _PASS_THROUGH:
                     raise
                 except BaseException:
-                    log.exception("error in timer callback %r", callback)
+                    self.handle_error(callback, sys.exc_info())
 
-    @staticmethod
-    def _resume(glet):
+    def _resume(self, glet):
         # A plain greenlet whose parent is the hub and that dies of an
         # exception delivers it here (our Greenlet catches its own); it must
         # not end the pass, or the other ready fds and the timers would wait.
         try:
             glet.switch()
-        except (KeyboardInterrupt, SystemExit):
+        except _PASS_THROUGH:
             raise
         except BaseException:
-            log.exception("error in greenlet %r woken by a file descriptor", glet)
+            self.handle_error(glet, sys.exc_info())
+
+    # -- the end -------------------------------------------------------------
+
+    def destroy(self):
+        """End this hub: its loop stops, its selector and wake-up socket are closed.
+
+        Greenlets still waiting in it never resume (kill them first); if it
+        is the process's hub, :func:`get_hub` makes a new one next time.
+        For tests that run on a hub of their own
+        (:mod:`locust.engine.testing`) and for programs done with the
+        engine.  Raises RuntimeError when called from the hub itself.
+        """
+        global _hub
+        if self._destroyed:
+            return
+        if getcurrent() is self:
+            raise RuntimeError("a hub cannot destroy itself from inside its loop")
+        self._destroyed = True
+        if self:  # started and suspended in its loop
+            self.throw(_HubExit())
+        if self._wakeup is not None:
+            with contextlib.suppress(ValueError, OSError):
+                signal.set_wakeup_fd(self._previous_wakeup_fd)
+            for sock in self._wakeup:
+                sock.close()
+            self._wakeup = None
+        self.selector.close()
+        self._callbacks.clear()
+        self._timers.clear()
+        self._fds.clear()
+        if _hub is self:
+            _hub = None
 
 
 def _cancelled_callback():
@@ -419,7 +507,13 @@ def _cancelled_callback():
 _CANCELLED_CALLBACK = (_cancelled_callback, ())
 
 
-def _throw_if_alive(glet, exc):
+def throw_if_alive(glet, exc):
+    """Throw ``exc`` (an instance or a class) into ``glet`` unless it is dead.
+
+    The one way the engine delivers a kill, a timeout or a closed fd: call
+    it from the hub (a callback or a timer), so that it returns once the
+    greenlet has handled the exception and waits again, or has died.
+    """
     if not glet.dead:
         glet.throw(exc)
 
@@ -433,3 +527,43 @@ def get_hub():
     if _hub is None:
         _hub = Hub()
     return _hub
+
+
+def get_hub_if_exists():
+    """Return this process's hub, or None if none was made yet (never creates one).
+
+    For code that may run before the engine is used or while the
+    interpreter shuts down (closing a socket, a finalizer).
+    """
+    return _hub
+
+
+# The hub's operations that code above the engine uses, on this process's hub.
+
+def clock():
+    """Seconds on the hub's clock: ``time.monotonic()``, unless a test gave the hub a fake clock.
+
+    Deadlines compared with the engine's timers should be taken from here.
+    """
+    return get_hub().clock()
+
+
+def call_later(seconds, callback, *args):
+    """Call ``callback(*args)`` from the hub after ``seconds``; returns a :class:`Timer`.
+
+    The callback runs in the hub: it must not block (spawn for that).
+    """
+    return get_hub().call_later(seconds, callback, *args)
+
+
+def run_callback(callback, *args):
+    """Call ``callback(*args)`` from the hub on its next pass (FIFO); it must not block.
+
+    Returns a handle for :meth:`Hub.cancel_callback`.
+    """
+    return get_hub().run_callback(callback, *args)
+
+
+def io_waiters():
+    """The set of greenlets now waiting for a file descriptor (see :meth:`Hub.io_waiters`)."""
+    return get_hub().io_waiters()

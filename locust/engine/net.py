@@ -16,10 +16,9 @@ Why a subclass and not a wrapper object: code written for the stdlib checks
 the socket they were given; overriding the methods that can block makes all
 of them cooperative without copying any of them.
 
-TLS lives in :mod:`locust.engine.tls` (so that plain sockets do not import
-``ssl``); its names (``SSLSocket``, ``wrap_context``,
-``create_default_context``) can still be imported from here: they are
-loaded from there on first use.
+TLS lives in :mod:`locust.engine.tls` (``SSLSocket``, ``wrap_context``,
+``create_default_context``), which builds on this module; this one does not
+import it, so plain sockets do not import ``ssl``.
 
 Name resolution: ``getaddrinfo`` has no non-blocking form and we have no
 threads to hand it to (gevent uses a thread pool), so :func:`getaddrinfo`
@@ -40,14 +39,12 @@ import selectors as _selectors
 import socket as _stdsocket
 import time as _time
 
-from . import hub as _hubmod
 from .hub import get_hub as _get_hub
+from .hub import get_hub_if_exists as _get_hub_if_exists
 
 __all__ = [
     "socket", "create_connection", "getaddrinfo", "gethostbyname", "clear_dns_cache",
     "socketpair", "DNS_CACHE_TTL",
-    # From tls.py on first use (__getattr__ at the end):
-    "SSLSocket", "wrap_context", "create_default_context",  # noqa: F822
 ]
 
 # -- the originals, captured before anyone can monkey patch them --------------
@@ -178,7 +175,7 @@ class _Cooperative:
             # Wake whoever waits on this fd with an error, and drop the
             # registration before the number can be reused by a new socket.
             # Only an existing hub can know the fd: do not create one here.
-            hub = _hubmod._hub
+            hub = _get_hub_if_exists()
             if hub is not None:
                 hub.cancel_fd(fd)
         _ss.close(self)
@@ -189,7 +186,7 @@ class _Cooperative:
         # socket reusing the number would never be registered with epoll.
         try:
             fd = _c_fileno(self)
-            hub = _hubmod._hub
+            hub = _get_hub_if_exists()
             if fd >= 0 and hub is not None:
                 hub.cancel_fd(fd)
         except Exception:  # interpreter shutdown: nothing left to clean
@@ -539,24 +536,3 @@ def gethostbyname(hostname):
 def clear_dns_cache():
     """Forget every cached resolution."""
     _dns_cache.clear()
-
-
-# -- TLS names, re-exported -------------------------------------------------------
-
-_TLS_NAMES = ("SSLSocket", "wrap_context", "create_default_context")
-
-
-def __getattr__(name):
-    # PEP 562: tls.py imports this module, so it cannot be imported at the top
-    # (nor at the bottom: importing tls first would then find it half-built).
-    # Loading it on first use also keeps ``ssl`` out of plain-socket programs.
-    if name in _TLS_NAMES:
-        from . import tls
-        value = getattr(tls, name)
-        globals()[name] = value
-        return value
-    raise AttributeError("module %r has no attribute %r" % (__name__, name))
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_TLS_NAMES))

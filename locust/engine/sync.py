@@ -1,4 +1,4 @@
-"""Synchronisation between greenlets: Event, Queue, LifoQueue, Semaphore, Lock.
+"""Synchronisation between greenlets: Event, Condition, Queue, LifoQueue, Semaphore, Lock.
 
 They share one mechanism, :class:`_WaiterList`: a greenlet that must wait
 puts itself on the list and switches to the hub; the side that makes
@@ -16,7 +16,7 @@ from greenlet import getcurrent
 
 from .hub import get_hub
 
-__all__ = ["Event", "Queue", "LifoQueue", "Semaphore", "Lock", "Empty", "Full"]
+__all__ = ["Event", "Condition", "Queue", "LifoQueue", "Semaphore", "Lock", "Empty", "Full"]
 
 #: Raised by ``Queue.get`` when nothing arrived in time (the stdlib's class,
 #: so code written for ``queue.Queue`` catches it unchanged).
@@ -162,6 +162,104 @@ class Event:
             if self._waiters.wait(remaining):
                 return True  # only set() wakes a waiter of an Event
         return self._flag
+
+
+class Condition:
+    """Greenlets wait until some state changes; whoever changes it notifies them.
+
+    Like ``threading.Condition``, with the lock optional: greenlets switch
+    only when they wait, so between testing a predicate and waiting nobody
+    can change the state, and without a lock ``wait``/``notify`` need no
+    ``with``.  Given a :class:`Lock`, the condition uses it as
+    ``threading.Condition`` does: ``wait`` releases it and takes it back,
+    and ``wait``/``notify`` raise RuntimeError unless the caller holds it.
+    ::
+
+        changed = Condition()
+        ...
+        changed.wait_for(lambda: node.state == "ready", timeout=10)
+        ...
+        node.state = "ready"
+        changed.notify_all()
+    """
+
+    def __init__(self, lock=None):
+        self._lock = lock
+        self._waiters = _WaiterList()
+
+    def __enter__(self):
+        if self._lock is not None:
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._lock is not None:
+            self._lock.release()
+
+    def _check_owner(self, what):
+        if self._lock is not None and self._lock._owner is not getcurrent():
+            raise RuntimeError("cannot %s a condition without holding its lock" % what)
+
+    def wait(self, timeout=None):
+        """Wait until notified, at most ``timeout`` seconds; False if the time ran out.
+
+        With a lock, it is released while waiting and held again on return
+        (also when the wait ends by an exception).  Raises RuntimeError when
+        the lock is not held or when called from the hub, and whatever is
+        thrown into the greenlet while it waits (kill, Timeout).
+        """
+        self._check_owner("wait on")
+        if self._lock is None:
+            return self._waiters.wait(timeout)
+        self._lock.release()
+        try:
+            return self._waiters.wait(timeout)
+        finally:
+            self._lock.acquire()
+
+    def wait_for(self, predicate, timeout=None):
+        """Wait until ``predicate()`` is true, at most ``timeout`` seconds.
+
+        Checks it first, then after each notification.  Returns its last
+        value (falsy if the time ran out).  Raises as :meth:`wait`.
+        """
+        result = predicate()
+        if result:
+            return result
+        hub = get_hub()
+        deadline = None if timeout is None else hub.clock() + timeout
+        while not result:
+            remaining = None
+            if deadline is not None:
+                remaining = deadline - hub.clock()
+                if remaining <= 0:
+                    break
+            self.wait(remaining)
+            result = predicate()
+        return result
+
+    def notify(self, n=1):
+        """Wake up to ``n`` of the waiting greenlets (the longest waiting first).
+
+        Raises RuntimeError if the condition has a lock the caller does not hold.
+        """
+        self._check_owner("notify")
+        for _ in range(n):
+            if not self._waiters:
+                break
+            self._waiters.wake_one()
+
+    def notify_all(self):
+        """Wake every waiting greenlet.
+
+        Raises RuntimeError if the condition has a lock the caller does not hold.
+        """
+        self._check_owner("notify")
+        self._waiters.wake_all()
+
+    def __len__(self):
+        """The number of greenlets waiting and not yet notified."""
+        return len(self._waiters)
 
 
 class Queue:

@@ -10,14 +10,25 @@ writable) -- a TLS *write* may need a *read* and the other way round.  It is
 plugged in through ``SSLContext.sslsocket_class`` (:func:`wrap_context`), so
 ``ctx.wrap_socket(engine_sock, server_hostname=...)`` returns it.
 
-A module of its own so that plain sockets do not import ``ssl``;
-``locust.engine.net`` still offers these names (imported from here on first
-use), so ``from locust.engine.net import SSLSocket`` keeps working.
+A module of its own so that plain sockets do not import ``ssl``.  It builds
+on :mod:`locust.engine.net` (its public ``socket`` class); that module does
+not import this one.
 """
 
+import selectors as _selectors
+import socket as _stdsocket
 import ssl as _ssl
+import time as _time
 
-from .net import _READ, _WRITE, _clock, _timeout_error, socket
+from .net import socket
+
+_READ = _selectors.EVENT_READ
+_WRITE = _selectors.EVENT_WRITE
+_clock = _time.monotonic
+
+
+def _timeout_error():
+    return _stdsocket.timeout("timed out")  # TimeoutError from Python 3.10 on
 
 __all__ = ["SSLSocket", "wrap_context", "create_default_context"]
 

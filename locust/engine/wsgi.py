@@ -41,6 +41,38 @@ whose current recv or send has not completed for ``timeout`` seconds
 (checked every ``timeout`` seconds, so a stuck connection lives between one
 and two timeouts).  An application may take as long as it needs.
 
+Slow and idle clients: a client must send a complete request head within
+``header_timeout`` seconds (default 10) -- counted from the accept for the
+first request, from the first byte of the head for the next ones -- or it
+gets a ``408`` and the connection is closed (the sweeper looks every second,
+so a slow head lives ``header_timeout`` to ``header_timeout + 1`` seconds;
+the fast path, a head that comes in one ``recv``, reads no clock).  An idle
+keep-alive connection, between requests, is bounded by ``timeout``.  At
+most ``max_connections`` (default 1000) connections are open at once; one
+accepted beyond that is closed at once, with one warning per
+:data:`REFUSED_LOG_PERIOD` seconds that says how many were.  Together they
+bound what clients that never finish a request can hold.  (Before them,
+3,000 such clients sending a header line a second held 164 MB for as long
+as they liked, and 152 MB stayed allocated after they left: each connection
+and its empty ``wsgi.input`` referred to each other, a cycle that only a
+full garbage collection freed; there is no cycle now.)
+
+Slow and idle clients: a client must send a complete request head within
+``header_timeout`` seconds (default 10) -- counted from the accept for the
+first request, from the first byte of the head for the next ones -- or it
+gets a ``408`` and the connection is closed (the sweeper looks every second
+at most, so a slow head lives ``header_timeout`` to ``header_timeout + 1``
+seconds; the fast path, a head that comes in one ``recv``, reads no clock).
+An idle keep-alive connection, between requests, is bounded by ``timeout``.
+At most ``max_connections`` (default 1000) connections are open at once;
+one accepted beyond that is closed at once, with one warning per
+:data:`REFUSED_LOG_PERIOD` seconds that says how many were.  Together they
+bound what clients that never finish a request can hold: before them, 3,000
+such clients sending a header line a second held 164 MB for as long as they
+liked (and 152 MB stayed allocated after they left, a reference cycle from
+each connection to its empty ``wsgi.input`` that only a full garbage
+collection freed; there is no cycle now).
+
 ``BottleServer`` (built on first access, so that importing this module
 does not import bottle) runs a bottle app here:
 ``bottle.run(app, server=BottleServer, host=..., port=...)``.
@@ -60,8 +92,6 @@ import socket as _socket
 import sys
 import time
 
-from greenlet import GreenletExit, getcurrent
-
 from . import net
 from ._http11 import (  # noqa: F401 (public)
     MAX_DRAIN,
@@ -73,15 +103,24 @@ from ._http11 import (  # noqa: F401 (public)
     http_date,
 )
 from ._wsgi_request import Request
-from .greenlets import joinall, killall, sleep, spawn
+from .greenlets import GreenletExit, joinall, killall, sleep, spawn
+from .hub import call_later, clock, getcurrent
 from .sync import Event
 
 # BottleServer is public too, built on first access (see __getattr__ at the
 # end); it is not in __all__ so that ``import *`` does not import bottle.
-__all__ = ["WSGIServer"]
+__all__ = ["WSGIServer", "REFUSED_LOG_PERIOD"]
 
 logger = logging.getLogger("locust.engine.wsgi")
 _SERVER_SOFTWARE = "locust.engine.wsgi"
+#: Seconds between two warnings about connections refused over ``max_connections``.
+REFUSED_LOG_PERIOD = 10.0
+#: The longest the sweeper sleeps when it enforces ``header_timeout``.
+_HEAD_SWEEP = 1.0
+
+
+class _HeadTimeout(Exception):
+    """Thrown into a connection that did not send its request head in time."""
 
 
 # ---------------------------------------------------------------------------
@@ -98,17 +137,36 @@ class WSGIServer:
     for errors (default ``locust.engine.wsgi``).  ``timeout`` closes a
     connection whose recv or send has not completed after ``timeout`` to
     ``2 * timeout`` seconds (idle keep-alive included; None: never).  The
-    application itself may take as long as it likes.  ``environ`` adds keys to every request's environ.
+    application itself may take as long as it likes.  ``header_timeout``
+    is the time a client has to send a complete request head (408 and
+    close after it; None: no limit) and ``max_connections`` the number of
+    connections open at once (more are closed on accept; None: no limit);
+    see the module docstring.  ``environ`` adds keys to every request's
+    environ.  Raises ValueError for a ``header_timeout`` or
+    ``max_connections`` that is not positive.
     """
 
     def __init__(self, listener, application, log=None, backlog=1024,
-                 error_log=None, timeout=60.0, environ=None):
+                 error_log=None, timeout=60.0, environ=None, header_timeout=10.0,
+                 max_connections=1000):
+        if header_timeout is not None and not header_timeout > 0:
+            raise ValueError("header_timeout must be more than 0 seconds (or None)")
+        if max_connections is not None and max_connections < 1:
+            raise ValueError("max_connections must be at least 1 (or None)")
         self.listener = listener
         self.application = application
         self.access_log = log
         self.error_log = error_log or logger
         self.backlog = backlog
         self.timeout = timeout
+        self.header_timeout = header_timeout
+        self.max_connections = max_connections
+        #: Connections closed on accept because max_connections were open.
+        self.refused = 0
+        #: Connections closed because their request head was late.
+        self.head_timeouts = 0
+        self._refused_logged = 0   # refusals already counted in a warning
+        self._refused_timer = None
         self.extra_environ = dict(environ or {})
         self.socket = None
         #: The bound address after start() (host, port[, ...]).
@@ -131,6 +189,11 @@ class WSGIServer:
     def server_host(self):
         """The host listened on (after start())."""
         return self.address[0] if self.address else None
+
+    @property
+    def connection_count(self):
+        """Connections open now (each runs in its own greenlet)."""
+        return len(self._connections)
 
     @property
     def started(self):
@@ -165,8 +228,8 @@ class WSGIServer:
         self._stopping = False
         self._stopped.clear()
         self._accept_glet = spawn(self._accept_loop, self.socket)
-        if self.timeout is not None:
-            self._sweeper = spawn(self._sweep, self.timeout)
+        if self.timeout is not None or self.header_timeout is not None:
+            self._sweeper = spawn(self._sweep)
 
     def _bind(self, address):
         host, port = address[0], address[1]
@@ -204,6 +267,9 @@ class WSGIServer:
         if self._sweeper is not None:
             self._sweeper.kill(block=False)
             self._sweeper = None
+        if self._refused_timer is not None:
+            self._refused_timer.cancel()
+            self._refused_timer = None
         with contextlib.suppress(OSError):
             self.socket.close()
         current = getcurrent()
@@ -243,6 +309,11 @@ class WSGIServer:
                     self._log_error("accept failed: %s; retrying in 0.1 s", exc)
                     sleep(0.1)
                 continue  # ECONNABORTED and friends: that client only
+            if self.max_connections is not None and \
+                    len(self._connections) >= self.max_connections:
+                sock.close()
+                self._refuse()
+                continue
             with contextlib.suppress(OSError):  # AF_UNIX has no TCP_NODELAY
                 sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             # No socket timeout: it would arm a timer for every recv and
@@ -252,17 +323,54 @@ class WSGIServer:
             glet = spawn(self._serve_connection, conn)
             self._connections[glet] = conn
 
-    def _sweep(self, interval):
-        # Closes connections whose socket operation has not finished in
-        # ``interval`` to ``2 * interval`` seconds: one greenlet looking at
-        # two attributes per connection, instead of a timer per recv/send.
+    def _refuse(self):
+        # One warning per period, saying how many connections were refused:
+        # at once for the first, at the end of the period for the others
+        # (even if no more come), so that a flood is neither silent nor a
+        # line per connection.
+        self.refused += 1
+        if self._refused_timer is None:
+            self._refused_logged = self.refused
+            self._log_error("%d connections open (max_connections): closing new ones",
+                            len(self._connections))
+            self._refused_timer = call_later(REFUSED_LOG_PERIOD, self._refused_period_over)
+
+    def _refused_period_over(self):
+        self._refused_timer = None
+        more = self.refused - self._refused_logged
+        if more:
+            self._refused_logged = self.refused
+            self._log_error("%d more connections closed in the last %g s (max_connections=%d)",
+                            more, REFUSED_LOG_PERIOD, self.max_connections)
+            self._refused_timer = call_later(REFUSED_LOG_PERIOD, self._refused_period_over)
+
+    def _sweep(self):
+        # One greenlet looking at a few attributes per connection, instead
+        # of a timer per recv/send: closes connections whose socket
+        # operation has not finished in ``timeout`` to ``2 * timeout``
+        # seconds, and those whose request head is over ``header_timeout``.
+        timeout, header_timeout = self.timeout, self.header_timeout
+        tick = timeout if header_timeout is None else \
+            min(_HEAD_SWEEP, header_timeout, timeout or _HEAD_SWEEP)
+        next_stuck_check = None if timeout is None else clock() + timeout
         while True:
-            sleep(interval)
-            for glet, conn in list(self._connections.items()):
-                state = (conn.progress, conn.io)
-                if conn.io and conn.swept == state:
-                    glet.kill(block=False)
-                conn.swept = state
+            sleep(tick)
+            now = clock()
+            if header_timeout is not None:
+                late = now - header_timeout
+                for glet, conn in list(self._connections.items()):
+                    since = conn.head_since
+                    if since is not None and since <= late:
+                        conn.head_since = None
+                        self.head_timeouts += 1
+                        glet.kill(_HeadTimeout, block=False)
+            if next_stuck_check is not None and now >= next_stuck_check:
+                next_stuck_check = now + timeout
+                for glet, conn in list(self._connections.items()):
+                    state = (conn.progress, conn.io)
+                    if conn.io and conn.swept == state:
+                        glet.kill(block=False)
+                    conn.swept = state
 
     def _serve_connection(self, conn):
         # The greenlet of one connection: its requests, one after the other,
@@ -283,11 +391,16 @@ class WSGIServer:
                     return
         except (ConnectionLost, GreenletExit):
             pass
+        except _HeadTimeout:
+            self.error_log.info("closed a connection from %s: no complete request head in %g s",
+                                conn.env["REMOTE_ADDR"], self.header_timeout)
+            conn.send_error_nowait(408, "no complete request head in %g s" % self.header_timeout)
         except Exception:
             self._log_exception("error serving a connection")
         finally:
             with contextlib.suppress(OSError):
                 conn.sock.close()
+            conn.buf = b""   # a slow client's partial head, freed now
             self._connections.pop(getcurrent(), None)
 
     # -- logging -----------------------------------------------------------

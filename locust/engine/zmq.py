@@ -59,10 +59,8 @@ There is no cooperative ``zmq.Poller`` here; use one greenlet per socket.
 import selectors
 
 import zmq as _zmq  # pyzmq: absolute import, this module's own name does not shadow it
-from greenlet import getcurrent
 
-from . import hub as _hubmod
-from .hub import get_hub
+from .hub import get_hub, get_hub_if_exists, getcurrent
 from .sync import _WaiterList
 
 __all__ = ["Context", "Socket"]
@@ -304,7 +302,7 @@ class Socket(_zmq.Socket):
 
         ``linger`` (ms) sets ``LINGER`` first, as in pyzmq.
         """
-        hub = _hubmod._hub  # never create a hub here (close may run in __del__)
+        hub = get_hub_if_exists()  # never create a hub here (close may run in __del__)
         if not self.closed and self._fd is not None and hub is not None:
             # Before the close: the fd number may be reused at once, and its
             # new owner must not inherit our registration or our watcher.

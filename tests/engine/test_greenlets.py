@@ -1,7 +1,11 @@
-"""Greenlets, sleep, joinall/killall, Group and Timeout."""
+"""Greenlets, sleep, joinall/killall, Group, Timeout and the immediate kill.
+
+Every test runs on a hub of its own with a fake clock (the ``fake_clock``
+fixture): sleeps and timeouts take no wall-clock time and durations are
+exact on the hub's clock (``clock()``), whatever the load of the machine.
+"""
 
 import logging
-import time
 
 import pytest
 
@@ -12,13 +16,19 @@ from locust.engine import (
     Group,
     Queue,
     Timeout,
+    clock,
     get_hub,
+    getcurrent,
     joinall,
     killall,
+    run_callback,
     sleep,
     spawn,
     spawn_later,
+    throw_now,
 )
+
+pytestmark = pytest.mark.usefixtures("fake_clock")
 
 
 class Boom(Exception):
@@ -45,10 +55,10 @@ def test_sleepers_wake_in_deadline_order():
     assert woke == [0.01, 0.02, 0.03]
 
 
-def test_sleep_lasts_at_least_the_time_asked():
-    t0 = time.monotonic()
+def test_sleep_lasts_the_time_asked():
+    t0 = clock()
     sleep(0.05)
-    assert time.monotonic() - t0 >= 0.045
+    assert clock() - t0 == pytest.approx(0.05)
 
 
 def test_sleep_zero_lets_others_run_first():
@@ -82,16 +92,16 @@ def test_a_sleep_zero_ended_early_does_not_wake_the_next_wait(caplog):
         try:
             sleep(0)
         except Boom:
-            t0 = time.monotonic()
+            t0 = clock()
             sleep(0.2)
-            result["slept"] = time.monotonic() - t0
+            result["slept"] = clock() - t0
 
     vic = Greenlet(victim)
     killer = Greenlet(lambda: (sleep(0), vic.kill(Boom, block=False)))
     killer.start()
     vic.start()
     joinall([vic, killer], timeout=5)
-    assert result["slept"] >= 0.15
+    assert result["slept"] == pytest.approx(0.2)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
@@ -100,18 +110,21 @@ def test_ten_thousand_concurrent_greenlets():
         sleep(0.001 * (i % 10))
         return i * 2
 
-    t0 = time.monotonic()
+    t0 = clock()
     glets = [spawn(work, i) for i in range(10_000)]
     done = joinall(glets, timeout=30)
     assert len(done) == 10_000
     assert [g.value for g in glets] == [i * 2 for i in range(10_000)]
     assert all(g.successful() for g in glets)
-    assert time.monotonic() - t0 < 20
+    assert clock() - t0 == pytest.approx(0.009)   # concurrently: the longest sleep
 
 
 # -- results, errors and states -------------------------------------------------
 
 def test_value_and_states():
+    made = Greenlet(int)
+    assert "new" in repr(made) and not made.dead and bool(made)
+    made.kill()
     glet = spawn(lambda a, b=0: a + b, 2, b=3)
     assert not glet.dead and not glet.ready() and not glet.successful() and bool(glet)
     assert "pending" in repr(glet)
@@ -150,18 +163,18 @@ def test_get_timeout_and_non_blocking():
     glet = spawn(sleep, 1)
     with pytest.raises(Timeout):
         glet.get(block=False)
-    t0 = time.monotonic()
+    t0 = clock()
     with pytest.raises(Timeout):
         glet.get(timeout=0.02)
-    assert time.monotonic() - t0 < 0.5
+    assert clock() - t0 == pytest.approx(0.02)
     glet.kill()
 
 
 def test_join_timeout_returns_with_greenlet_still_running():
     glet = spawn(sleep, 1)
-    t0 = time.monotonic()
+    t0 = clock()
     glet.join(0.02)
-    assert not glet.dead and time.monotonic() - t0 < 0.5
+    assert not glet.dead and clock() - t0 == pytest.approx(0.02)
     glet.kill()
     assert glet.dead
 
@@ -220,10 +233,10 @@ def test_kill_before_spawn_later_fires():
 
 
 def test_spawn_later_starts_after_the_delay():
-    t0 = time.monotonic()
-    glet = spawn_later(0.03, time.monotonic)
+    t0 = clock()
+    glet = spawn_later(0.03, clock)
     glet.join(5)
-    assert glet.value - t0 >= 0.025
+    assert glet.value - t0 == pytest.approx(0.03)
 
 
 def test_kill_a_sleeping_greenlet_runs_its_finally():
@@ -237,12 +250,12 @@ def test_kill_a_sleeping_greenlet_runs_its_finally():
 
     glet = spawn(worker)
     sleep(0)
-    t0 = time.monotonic()
+    t0 = clock()
     glet.kill()
     assert glet.dead and cleaned == [True]
     assert isinstance(glet.exception, GreenletExit) and glet.successful()
     assert glet.get() is None
-    assert time.monotonic() - t0 < 1
+    assert clock() == t0     # at once, not at the end of its sleep
 
 
 def test_kill_with_custom_exception(caplog):
@@ -297,6 +310,95 @@ def test_kill_dead_greenlet_is_a_no_op():
     assert glet.value == 3 and glet.exception is None
 
 
+# -- the immediate kill ----------------------------------------------------------
+
+def test_kill_now_from_the_hub_ends_the_greenlet_before_it_runs_again():
+    # As the runner's retire pass: a hub callback judges a greenlet idle and
+    # kills it, while the greenlet's wake-up is already queued behind that
+    # callback.  With now=True it is dead when kill() returns and never takes
+    # the step; a scheduled kill (the default) lets the wake-up run first.
+    for now in (True, False):
+        go = Event()
+        steps = []
+
+        def victim(go=go, steps=steps):
+            go.wait()
+            steps.append("step")   # a request started by a user judged idle
+            sleep(10)
+
+        glet = spawn(victim)
+        sleep(0)
+        seen = []
+
+        def kill_it(now=now, glet=glet, seen=seen):
+            glet.kill(block=False, now=now)
+            seen.append(glet.dead)
+
+        run_callback(kill_it)   # queued first...
+        go.set()                # ...then the victim's wake-up
+        sleep(0)
+        sleep(0)
+        assert glet.dead and isinstance(glet.exception, GreenletExit)
+        if now:
+            assert seen == [True] and steps == []
+        else:
+            assert seen == [False] and steps == ["step"]
+
+
+def test_kill_now_from_a_greenlet_returns_with_the_victim_dead():
+    victim = spawn(sleep, 10)
+    sleep(0)
+    order = []
+
+    def killer():
+        victim.kill(now=True)
+        order.append(("killer", victim.dead, victim.successful()))
+
+    k = spawn(killer)
+    k.join()
+    assert order == [("killer", True, True)] and k.successful()
+
+
+def test_kill_now_of_a_greenlet_not_started_yet_never_runs_it():
+    ran = []
+    glet = spawn(ran.append, 1)
+    glet.kill(block=False, now=True)
+    later = spawn_later(1, ran.append, 2)
+    later.kill(now=True)
+    sleep(2)
+    assert ran == [] and glet.dead and later.dead
+
+
+def test_kill_now_of_a_greenlet_that_waits_again_returns_while_it_waits():
+    def stubborn():
+        try:
+            sleep(10)
+        except GreenletExit:
+            sleep(5)
+            return "survived"
+
+    glet = spawn(stubborn)
+    sleep(0)
+    seen = []
+    run_callback(lambda: (glet.kill(block=False, now=True), seen.append(glet.dead)))
+    sleep(0)
+    assert seen == [False]
+    t0 = clock()
+    assert glet.get() == "survived" and clock() - t0 == pytest.approx(5)
+
+
+def test_throw_now_into_the_main_greenlet_from_the_hub():
+    main = getcurrent()
+    run_callback(throw_now, main, Boom("to main"))
+    with pytest.raises(Boom, match="to main"):
+        sleep(1)
+    with pytest.raises(Boom):
+        throw_now(main, Boom)     # into itself: raised in place
+    dead = spawn(int)
+    dead.join()
+    throw_now(dead, Boom)         # dead: nothing happens
+
+
 # -- links -----------------------------------------------------------------------
 
 def test_link_is_called_once_after_death():
@@ -340,9 +442,9 @@ def test_unlink_and_link_errors_are_logged(caplog):
 def test_joinall_with_timeout_returns_the_finished_ones():
     quick = [spawn(sleep, 0.01) for _ in range(3)]
     slow = spawn(sleep, 10)
-    t0 = time.monotonic()
+    t0 = clock()
     done = joinall([slow] + quick, timeout=0.1)
-    assert time.monotonic() - t0 < 1
+    assert clock() - t0 == pytest.approx(0.1)
     assert done == quick
     slow.kill()
 
@@ -354,10 +456,10 @@ def test_joinall_raise_error_raises_as_soon_as_one_fails():
 
     slow = spawn(sleep, 10)
     failing = spawn(fail)
-    t0 = time.monotonic()
+    t0 = clock()
     with pytest.raises(Boom):
         joinall([slow, failing], raise_error=True)
-    assert time.monotonic() - t0 < 2
+    assert clock() - t0 == pytest.approx(0.01)
     slow.kill()
     # Already failed before the call: raised at once as well.
     with pytest.raises(Boom):
@@ -422,11 +524,11 @@ def test_timeout_fires_inside_nested_waits():
         queue.get()
         inner()
 
-    t0 = time.monotonic()
+    t0 = clock()
     with pytest.raises(Timeout) as info, Timeout(0.05) as timeout:
         middle()
     assert info.value is timeout
-    assert 0.04 <= time.monotonic() - t0 < 1
+    assert clock() - t0 == pytest.approx(0.05)
     assert len(never._waiters) == 0   # the interrupted wait cleaned up
 
 

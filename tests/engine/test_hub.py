@@ -1,8 +1,9 @@
-"""The hub: callbacks, timers, fd waits, LoopExit and waits made from the hub.
+"""The hub: callbacks, timers, fd waits, its error policy, LoopExit and waits made from the hub.
 
-Scenarios that need a pristine hub (LoopExit needs "nothing left to wait
-for", which other tests in the same process may not leave behind) run in a
-subprocess.
+The in-process tests run on a hub of their own with a fake clock (the
+``fake_clock`` fixture), so timers fire in order with no wall-clock wait.
+Scenarios that need a pristine process hub (LoopExit needs "nothing left to
+wait for"; signals are process-wide) run in a subprocess.
 """
 
 import logging
@@ -11,13 +12,26 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 
 import greenlet
 import pytest
 
-from locust.engine import ConcurrentWaitError, Event, Greenlet, Queue, get_hub, sleep, spawn
+from locust.engine import (
+    SYSTEM_ERROR,
+    ConcurrentWaitError,
+    Event,
+    Greenlet,
+    Queue,
+    clock,
+    get_hub,
+    getcurrent,
+    run_callback,
+    sleep,
+    spawn,
+)
 from support import run_child
+
+pytestmark = pytest.mark.usefixtures("fake_clock")
 
 
 def cancelled_in_heap(hub):
@@ -77,8 +91,66 @@ def test_error_in_callback_is_logged_and_the_hub_goes_on(caplog):
     hub.run_callback(bad)
     sleep(0.01)
     records = [r for r in caplog.records if r.exc_info and "callback boom" in str(r.exc_info[1])]
-    assert len(records) == 1
-    sleep(0.001)   # still alive
+    assert len(records) == 1 and "error in" in records[0].getMessage()
+    ran = []
+    hub.run_callback(ran.append, "after")   # the hub goes on
+    sleep(0)
+    assert ran == ["after"] and not hub.dead
+
+
+@pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit])
+def test_a_system_error_in_a_callback_reaches_main_before_any_other_callback(exc_type, caplog):
+    assert exc_type in SYSTEM_ERROR
+    hub = get_hub()
+    ran = []
+
+    def interrupt():
+        raise exc_type()
+
+    hub.run_callback(interrupt)
+    hub.run_callback(ran.append, "queued behind it")
+    with pytest.raises(exc_type):
+        sleep(0)
+    assert ran == []          # main got it first
+    sleep(0)
+    assert ran == ["queued behind it"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_system_error_in_a_link_reaches_main_and_the_other_links_still_run():
+    seen = []
+
+    def interrupting_link(_glet):
+        raise KeyboardInterrupt()
+
+    glet = Greenlet(int)
+    glet.link(interrupting_link)
+    glet.link(seen.append)
+    glet.start()
+    with pytest.raises(KeyboardInterrupt):
+        sleep(0)
+        sleep(0)
+    sleep(0)
+    assert seen == [glet]
+
+
+def test_handle_error_logs_with_its_context(caplog):
+    hub = get_hub()
+    try:
+        raise ValueError("given to the policy")
+    except ValueError:
+        hub.handle_error("some context", sys.exc_info())
+    (record,) = [r for r in caplog.records if r.exc_info]
+    assert record.getMessage() == "error in 'some context'"
+    assert str(record.exc_info[1]) == "given to the policy"
+
+
+def test_handle_error_throws_system_errors_into_main():
+    hub = get_hub()
+    hub.handle_error("a signal", (SystemExit, SystemExit(4), None))
+    with pytest.raises(SystemExit) as info:
+        sleep(1)
+    assert info.value.code == 4
 
 
 # -- timers ------------------------------------------------------------------
@@ -281,9 +353,9 @@ def test_wait_fd_wakes_a_reader_when_data_arrives(pair):
 def test_wait_fd_writable_returns_at_once(pair):
     a, _ = pair
     hub = get_hub()
-    t0 = time.monotonic()
+    t0 = clock()
     hub.wait_fd(a.fileno(), selectors.EVENT_WRITE, timeout=5)
-    assert time.monotonic() - t0 < 1
+    assert clock() == t0
 
 
 def test_wait_fd_timeout_raises_the_given_exception(pair):
@@ -396,14 +468,13 @@ def test_a_plain_greenlet_dying_in_fd_dispatch_does_not_stop_the_hub(pair, caplo
 # -- LoopExit (subprocesses: they need a hub with nothing else to do) ------------
 
 def test_main_waiting_on_an_event_nobody_sets_gets_loop_exit():
+    # At once: the alternative is waiting forever (run_child's timeout).
     result = run_child("""
-        import time
         from locust.engine import Event, LoopExit, sleep, spawn
-        t0 = time.monotonic()
         try:
             Event().wait()
         except LoopExit:
-            print("loopexit", round(time.monotonic() - t0, 3))
+            print("loopexit")
         # The hub still works afterwards.
         sleep(0.01)
         g = spawn(lambda: 5)
@@ -411,9 +482,7 @@ def test_main_waiting_on_an_event_nobody_sets_gets_loop_exit():
         print("after", g.value)
     """)
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.split("\n")
-    assert lines[0].startswith("loopexit") and float(lines[0].split()[1]) < 1
-    assert lines[1] == "after 5"
+    assert result.stdout.split("\n")[:2] == ["loopexit", "after 5"]
 
 
 def test_loop_exit_waits_for_timers_and_blocked_greenlets_count_as_blocked():
@@ -431,7 +500,7 @@ def test_loop_exit_waits_for_timers_and_blocked_greenlets_count_as_blocked():
     """)
     assert result.returncode == 0, result.stderr
     word, elapsed, sleeper_dead, blocked_dead = result.stdout.split()
-    assert word == "loopexit" and 0.15 <= float(elapsed) < 2
+    assert word == "loopexit" and float(elapsed) >= 0.15   # only after the timer
     assert (sleeper_dead, blocked_dead) == ("True", "False")
 
 
@@ -533,3 +602,30 @@ def test_an_exception_from_a_signal_handler_in_select_reaches_the_main_greenlet(
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
     assert "alarm reached main" in out.stdout, out.stderr
+
+
+def test_get_hub_if_exists_never_makes_a_hub_and_destroy_ends_one():
+    result = run_child("""
+        from locust.engine import get_hub, get_hub_if_exists, net, sleep, spawn
+        print(get_hub_if_exists() is None)
+        sock = net.socket()
+        sock.close()                       # closing a socket makes no hub
+        print(get_hub_if_exists() is None)
+        hub = get_hub()
+        print(get_hub_if_exists() is hub)
+        sleep(0.01)
+        hub.destroy()
+        print(hub.dead, get_hub_if_exists() is None)
+        sleep(0.01)                        # a new hub, made on first use
+        print(get_hub() is not hub, spawn(lambda: 7).get())
+    """)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:5] == ["True", "True", "True", "True True", "True 7"]
+
+
+def test_the_process_hub_functions_are_exported():
+    assert getcurrent() is greenlet.getcurrent()
+    seen = []
+    run_callback(seen.append, "callback")
+    sleep(0)
+    assert seen == ["callback"]

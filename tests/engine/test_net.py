@@ -13,7 +13,12 @@ import time
 import pytest
 
 from locust.engine import Event, get_hub, joinall, net, sleep, spawn
-from support.servers import echo_server_process, raise_fd_limit, serve_in_thread
+from support.servers import (
+    RendezvousHTTPServer,
+    echo_server_process,
+    raise_fd_limit,
+    serve_in_thread,
+)
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +129,9 @@ def test_read_timeout_raises_only_in_its_greenlet(echo_server, silent_server):
     tick.kill()
     message, elapsed = t.get()
     assert message == "timed out"
-    assert 0.25 <= elapsed < 2
+    assert elapsed >= 0.25     # not before its time; without a timeout it would never end
     assert w.successful() and len(worker_rounds) == 40
-    assert len(ticks) >= 10    # the ticker ran during the wait
+    assert len(ticks) >= 2     # the ticker ran (and slept) during the wait
 
 
 def test_timeout_is_a_socket_timeout(silent_server):
@@ -139,12 +144,13 @@ def test_timeout_is_a_socket_timeout(silent_server):
 def test_timeout_zero_raises_blocking_io_error_at_once(silent_server):
     sock = net.create_connection(silent_server)
     sock.settimeout(0.0)
-    started = time.monotonic()
+    others = []
+    spawn(others.append, "ran")      # runs as soon as this greenlet waits
     with pytest.raises(BlockingIOError):
         sock.recv(10)
     with pytest.raises(BlockingIOError):
         sock.recv_into(bytearray(10))
-    assert time.monotonic() - started < 0.05
+    assert others == []              # at once: it never waited
     sock.close()
 
 
@@ -214,7 +220,9 @@ def test_connect_timeout_on_a_full_backlog():
         try:
             sock.connect(lsock.getsockname())
         except TimeoutError:
-            assert time.monotonic() - started < 2
+            # Not before its time (the bound for "too late" is: never, which
+            # the test's own timeout would catch).
+            assert time.monotonic() - started >= 0.15
         else:
             pytest.skip("this kernel accepted the connection despite the full backlog")
         finally:
@@ -248,9 +256,8 @@ def test_kill_unblocks_a_greenlet_blocked_in_recv(silent_server):
     sock = net.create_connection(silent_server)
     r = spawn(sock.recv, 10)
     sleep(0.05)
-    started = time.monotonic()
-    r.kill(timeout=2)
-    assert r.dead and time.monotonic() - started < 0.5
+    r.kill(timeout=60)
+    assert r.dead     # the silent server never answers: only the kill ended it
     # The socket is still usable: a new wait on it is accepted.
     sock.settimeout(0.05)
     with pytest.raises(TimeoutError):
@@ -384,13 +391,14 @@ def test_socketpair_is_cooperative():
 
 # -- http.client ----------------------------------------------------------------------
 
-class _SlowHandler(http.server.BaseHTTPRequestHandler):
+class _RendezvousHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        time.sleep(0.3)
+        # The first request of each client meets the others'.
+        met = self.server.rendezvous() if self.path.startswith("/item/") else True
         body = ("path=%s" % self.path).encode()
-        self.send_response(200)
+        self.send_response(200 if met else 503)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -407,17 +415,13 @@ class EngineHTTPConnection(http.client.HTTPConnection):
                                           self.source_address)
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    request_queue_size = 128    # the default 5 drops SYNs of concurrent clients
-
-
 def test_http_client_requests_run_concurrently():
-    server = _Server(("127.0.0.1", 0), _SlowHandler)
+    server = RendezvousHTTPServer(("127.0.0.1", 0), _RendezvousHandler, parties=10)
     with serve_in_thread(server):
         port = server.server_address[1]
 
         def fetch(i):
-            conn = EngineHTTPConnection("127.0.0.1", port, timeout=10)
+            conn = EngineHTTPConnection("127.0.0.1", port, timeout=60)
             conn.request("GET", "/item/%d" % i)
             response = conn.getresponse()
             body = response.read()
@@ -426,13 +430,11 @@ def test_http_client_requests_run_concurrently():
             conn.close()
             return response.status, body, second
 
-        started = time.monotonic()
         greenlets = [spawn(fetch, i) for i in range(10)]
-        joinall(greenlets, timeout=20)
-        elapsed = time.monotonic() - started
+        joinall(greenlets, timeout=60)
+    # 200 for all: the ten first requests were at the server together.
     for i, g in enumerate(greenlets):
         assert g.value == (200, b"path=/item/%d" % i, b"path=/again/%d" % i)
-    assert elapsed < 3     # sequential would take 6 s
 
 
 # -- name resolution --------------------------------------------------------------------

@@ -1,11 +1,16 @@
-"""Event, Queue, LifoQueue, Semaphore and Lock."""
+"""Event, Condition, Queue, LifoQueue, Semaphore and Lock.
 
-import time
+Every test runs on a hub of its own with a fake clock (the ``fake_clock``
+fixture): timed waits take no wall-clock time and are exact on the hub's
+clock.
+"""
+
 from collections import Counter
 
 import pytest
 
 from locust.engine import (
+    Condition,
     Empty,
     Event,
     Full,
@@ -14,10 +19,13 @@ from locust.engine import (
     Queue,
     Semaphore,
     Timeout,
+    clock,
     joinall,
     sleep,
     spawn,
 )
+
+pytestmark = pytest.mark.usefixtures("fake_clock")
 
 
 class Boom(Exception):
@@ -37,9 +45,9 @@ def test_event_set_clear_is_set():
 
 def test_event_wait_timeout_returns_false():
     event = Event()
-    t0 = time.monotonic()
+    t0 = clock()
     assert event.wait(0.03) is False
-    assert 0.025 <= time.monotonic() - t0 < 1
+    assert clock() - t0 == pytest.approx(0.03)
     assert event.wait(0) is False
     assert len(event._waiters) == 0
 
@@ -114,6 +122,110 @@ def test_event_wait_inside_timeout():
     assert len(event._waiters) == 0
 
 
+# -- Condition -------------------------------------------------------------------
+
+def test_condition_notify_wakes_one_waiter_at_a_time_in_order():
+    changed = Condition()
+    woken = []
+
+    def waiter(i):
+        assert changed.wait(60) is True
+        woken.append(i)
+
+    glets = [spawn(waiter, i) for i in range(3)]
+    sleep(0)
+    assert len(changed) == 3
+    changed.notify()
+    sleep(0)
+    assert woken == [0] and len(changed) == 2
+    changed.notify(5)          # more than are waiting: all of them, no error
+    joinall(glets, timeout=5)
+    assert woken == [0, 1, 2] and len(changed) == 0
+    changed.notify()           # nobody waits: nothing happens
+
+
+def test_condition_notify_all_and_wait_timeout():
+    changed = Condition()
+    glets = [spawn(changed.wait, 60) for _ in range(5)]
+    sleep(0)
+    changed.notify_all()
+    joinall(glets, timeout=5)
+    assert [g.value for g in glets] == [True] * 5
+    t0 = clock()
+    assert changed.wait(2.5) is False
+    assert clock() - t0 == pytest.approx(2.5) and len(changed) == 0
+
+
+def test_condition_wait_for_checks_the_predicate_after_each_notification():
+    changed = Condition()
+    state = {"n": 0}
+    checks = []
+
+    def predicate():
+        checks.append(state["n"])
+        return state["n"] >= 3 and "done"
+
+    def producer():
+        for _ in range(5):
+            sleep(1)
+            state["n"] += 1
+            changed.notify_all()
+
+    spawn(producer)
+    t0 = clock()
+    assert changed.wait_for(predicate, timeout=60) == "done"
+    assert clock() - t0 == pytest.approx(3)        # woken by the third change, not polled
+    assert checks == [0, 1, 2, 3]
+    assert changed.wait_for(lambda: True) is True   # true at once: no wait
+
+
+def test_condition_wait_for_times_out_with_the_last_value():
+    changed = Condition()
+    t0 = clock()
+    assert changed.wait_for(lambda: 0, timeout=4) == 0
+    assert clock() - t0 == pytest.approx(4)
+
+
+def test_condition_with_a_lock_releases_it_while_waiting():
+    lock = Lock()
+    changed = Condition(lock)
+    items = []
+
+    def consumer():
+        with changed:
+            changed.wait_for(lambda: items, timeout=60)
+            return items.pop(), lock.locked()
+
+    glet = spawn(consumer)
+    sleep(0)
+    assert not lock.locked()            # released by the waiting consumer
+    with changed:
+        items.append("x")
+        changed.notify()
+    assert glet.get(timeout=5) == ("x", True)   # it held the lock again on return
+    assert not lock.locked()
+    with pytest.raises(RuntimeError):
+        changed.wait(1)                 # the lock is not held
+    with pytest.raises(RuntimeError):
+        changed.notify_all()
+
+
+def test_condition_waiter_killed_after_notify_hands_the_wake_up_on():
+    changed = Condition()
+    woken = []
+
+    def waiter(i):
+        changed.wait(60)
+        woken.append(i)
+
+    first, second = spawn(waiter, 1), spawn(waiter, 2)
+    sleep(0)
+    changed.notify()       # meant for the first...
+    first.kill(now=True)   # ...which dies before it runs: the second gets it
+    second.join(5)
+    assert woken == [2]
+
+
 # -- Queue -----------------------------------------------------------------------
 
 def test_queue_is_fifo_and_unbounded_by_default():
@@ -138,10 +250,10 @@ def test_queue_get_timeout_raises_empty():
         queue.get_nowait()
     with pytest.raises(Empty):
         queue.get(block=False)
-    t0 = time.monotonic()
+    t0 = clock()
     with pytest.raises(Empty):
         queue.get(timeout=0.03)
-    assert 0.025 <= time.monotonic() - t0 < 1
+    assert clock() - t0 == pytest.approx(0.03)
     assert len(queue._getters) == 0
 
 
@@ -152,10 +264,10 @@ def test_bounded_queue_put_on_full_raises_full():
     assert queue.full()
     with pytest.raises(Full):
         queue.put_nowait(3)
-    t0 = time.monotonic()
+    t0 = clock()
     with pytest.raises(Full):
         queue.put(3, timeout=0.03)
-    assert 0.025 <= time.monotonic() - t0 < 1
+    assert clock() - t0 == pytest.approx(0.03)
     assert len(queue._putters) == 0
     assert [queue.get(), queue.get()] == [1, 2]
 
@@ -250,9 +362,9 @@ def test_semaphore_counts_and_timeout():
     assert sem.acquire() is True
     assert sem.locked()
     assert sem.acquire(blocking=False) is False
-    t0 = time.monotonic()
+    t0 = clock()
     assert sem.acquire(timeout=0.03) is False
-    assert 0.025 <= time.monotonic() - t0 < 1
+    assert clock() - t0 == pytest.approx(0.03)
     sem.release()
     assert sem.acquire(timeout=0.03) is True
     sem.release()

@@ -16,6 +16,7 @@ or a subprocess), so the engine is never tested only against itself:
 """
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -67,34 +68,59 @@ def wait_until(predicate, timeout=10.0, interval=0.01, sleep=None):
         sleep(interval)
 
 
-def free_port(avoid=()):
-    """A TCP port on 127.0.0.1 that is free now and not in ``avoid``.
+def _quiet_port_range():
+    """Ports the kernel never hands out on its own: those below its ephemeral range.
 
-    The kernel picks it (bind to port 0), so it works with thousands of
-    ports in use; it may be taken again before the caller binds it, which
-    the callers' retries or the rarity of that race make acceptable.
+    A port picked by binding port 0 comes from the ephemeral range, where any
+    outgoing connection of any process on the machine may take it between
+    the check and the caller's bind (seen: a master's second port taken that
+    way).  Below that range only an explicit bind can take a port.
     """
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral_low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    low = 10000 if ephemeral_low > 11000 else 1024
+    return low, ephemeral_low - 2   # room for P + 1 below the range
+
+
+_rng = random.Random()   # seeded from os.urandom: other test processes pick other ports
+
+
+def _bindable(port):
+    with socket.socket() as sock:
+        try:
+            sock.bind(("", port))   # every address: stricter than the caller's bind
+        except OSError:
+            return False
+    return True
+
+
+def free_port(avoid=()):
+    """A TCP port that is free now, not in ``avoid``, and below the ephemeral range.
+
+    Picked at random among the ports the kernel never assigns to outgoing
+    connections (see :func:`_quiet_port_range`), then checked by binding it;
+    so it stays free until the caller binds it unless another test picks the
+    same one in between.
+    """
+    low, high = _quiet_port_range()
     for _ in range(1000):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in avoid:
+        port = _rng.randint(low, high)
+        if port not in avoid and _bindable(port):
             return port
     raise RuntimeError("no free port")
 
 
 def free_port_pair():
-    """A port P such that P and P+1 are both free now (a master binds both)."""
+    """A port P such that P and P+1 are both free now (a master binds both).
+
+    Chosen like :func:`free_port`, below the ephemeral range.
+    """
+    low, high = _quiet_port_range()
     for _ in range(1000):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-            if port >= 65535:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
+        port = _rng.randint(low, high)
+        if _bindable(port) and _bindable(port + 1):
             return port
     raise RuntimeError("no free pair of ports")

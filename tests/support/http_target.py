@@ -10,6 +10,10 @@ ephemeral port); ``ssl_context`` makes it HTTPS. Routes (GET, POST, ... alike):
 - ``/redirect/<n>`` -> 302 chain of n hops ending at /echo
 - ``/redirect_to?url=..[&status=302]``;  ``/slow_redirect`` -> sleeps 0.3 s, 302 to /ok
 - ``/sleep?s=..`` -> sleeps, then 200;  ``/slow_body?s=..`` -> headers, sleep, body
+- ``/gated_body?name=..`` -> headers, then the 1000-byte body once the test calls
+  ``server.open_gate(name)`` (the connection is closed without it after 30 s)
+- ``/rendezvous?group=..&n=..`` -> 200 once ``n`` requests of the group are in at the
+  same time (503 if they never were, after 30 s): concurrency shown by ordering
 - ``/gzip``, ``/deflate`` -> compressed bodies;  ``/text?charset=..`` -> "héllo wörld"
 - ``/json``, ``/links``, ``/lines`` (chunked), ``/reset`` (closes mid-body),
   ``/drop`` (closes at once)
@@ -117,6 +121,20 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(query.get("s", 0.3)))
             self.wfile.write(payload)
             return None
+        if path == "/gated_body":
+            payload = b"x" * 1000
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.flush()
+            if self.server.gate(query["name"]).wait(30):
+                self.wfile.write(payload)
+            else:
+                self.close_connection = True
+            return None
+        if path == "/rendezvous":
+            met = self.server.rendezvous(query["group"], int(query["n"]))
+            return self._send(200 if met else 503, "met" if met else "alone")
         if path == "/gzip":
             return self._send(200, gzip.compress(TEXT.encode("utf-8") * 100),
                               [("Content-Encoding", "gzip"),
@@ -179,6 +197,28 @@ class TargetServer(ThreadingHTTPServer):
         self.connections = set()
         self.ssl_context = ssl_context
         self.thread = None
+        self._lock = threading.Lock()
+        self._gates = {}
+        self._barriers = {}
+
+    def gate(self, name):
+        """The threading.Event that ``/gated_body?name=<name>`` waits for."""
+        with self._lock:
+            return self._gates.setdefault(name, threading.Event())
+
+    def open_gate(self, name):
+        """Let ``/gated_body?name=<name>`` send its body."""
+        self.gate(name).set()
+
+    def rendezvous(self, group, parties):
+        """Wait until ``parties`` requests of ``group`` are here; False after 30 s."""
+        with self._lock:
+            barrier = self._barriers.setdefault(group, threading.Barrier(parties, timeout=30))
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            return False
+        return True
 
     def finish_request(self, request, client_address):
         # In the connection's own thread: a TLS handshake never stalls accept().

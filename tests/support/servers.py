@@ -3,9 +3,13 @@
 - :func:`echo_server_process`: a ``selectors`` echo server in a subprocess
   (1,000 threads would be too heavy for a thread-per-connection server);
 - :func:`serve_in_thread`: runs any ``socketserver`` server in a thread;
+- :class:`RendezvousHTTPServer`: a threading HTTP server whose requests
+  are answered only once N of them are in at the same time -- concurrency
+  shown by ordering, not by a stopwatch;
 """
 
 import contextlib
+import http.server
 import subprocess
 import sys
 import threading
@@ -102,6 +106,38 @@ def serve_in_thread(server):
 
 
 
+#: Seconds a rendezvous waits for the others: a bound for a broken case only.
+RENDEZVOUS_TIMEOUT = 30
+
+
+class RendezvousHTTPServer(http.server.ThreadingHTTPServer):
+    """A ThreadingHTTPServer for concurrency tests.
+
+    Its handlers call :meth:`rendezvous`, which returns once ``parties``
+    requests are waiting in it together (False if they never were, after
+    :data:`RENDEZVOUS_TIMEOUT` seconds).  A client that makes its requests
+    one after the other never gets past the first; one that makes them
+    concurrently gets them all answered, however slow the machine.
+    """
+
+    request_queue_size = 128    # the default 5 drops SYNs of many concurrent clients
+    daemon_threads = True
+
+    def __init__(self, address, handler, parties=None):
+        super().__init__(address, handler)
+        self.barrier = threading.Barrier(parties, timeout=RENDEZVOUS_TIMEOUT) if parties else None
+
+    def rendezvous(self):
+        """Wait for the other parties; True when all met, False if they never did."""
+        if self.barrier is None:
+            return True
+        try:
+            self.barrier.wait()
+        except threading.BrokenBarrierError:
+            return False
+        return True
+
+
 def raise_fd_limit(want=8192):
     """Raise this process's soft open-files limit to ``want`` (or the hard limit)."""
     import resource
@@ -121,12 +157,25 @@ class Server(ThreadingMixIn, SimpleXMLRPCServer):
     daemon_threads = True
     request_queue_size = 128
 
+barrier = None
+
+def expect(parties):
+    # The next `parties` calls of slow_double answer only once all of them
+    # are in at the same time: concurrency shown by ordering, not by time.
+    global barrier
+    barrier = threading.Barrier(parties, timeout=30)
+    return True
+
 def slow_double(x):
-    time.sleep(0.3)
+    if barrier is None:
+        time.sleep(0.3)
+    else:
+        barrier.wait()    # BrokenBarrierError: a Fault for the client
     return 2 * x
 
 server = Server(("127.0.0.1", 0), logRequests=False)
 server.register_function(slow_double)
+server.register_function(expect)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 sys.stdout.write("%d\n" % server.server_address[1])
 sys.stdout.flush()
