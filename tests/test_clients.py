@@ -30,6 +30,7 @@ from locust.clients import (
 from locust.engine import Timeout as EngineTimeout
 from locust.engine import joinall, sleep, spawn
 from locust.exception import CatchResponseError, InterruptTaskSet, ResponseError
+from support import run_child
 from support.http_target import TEXT, start_proxy, start_server
 
 # -- fixtures -----------------------------------------------------------------
@@ -888,3 +889,68 @@ def test_works_after_monkey_patch_all(server):
                             capture_output=True, text=True)
     assert result.stdout.split() == ["20", "ok"], result.stderr
     assert time.perf_counter() - start < 5
+
+
+# -- verify=False: one InsecureRequestWarning per host ----------------------------------
+
+def test_unverified_https_warns_once_per_host(tls_server, monkeypatch):
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    from locust._http import pool
+    monkeypatch.setattr(pool, "_insecure_warned", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = HttpSession(tls_server.url, verify=False)
+        for _ in range(5):
+            assert first.get("/ok").status_code == 200
+        second = HttpSession(tls_server.url, verify=False)
+        for _ in range(3):
+            assert second.get("/ok").status_code == 200
+        other_host = HttpSession(tls_server.url.replace("127.0.0.1", "localhost"), verify=False)
+        assert other_host.get("/ok").status_code == 200
+        verified = HttpSession(tls_server.url, verify=tls_server.ca_file)
+        assert verified.get("/ok").status_code == 200
+    insecure = [w for w in caught if issubclass(w.category, InsecureRequestWarning)]
+    assert sorted(str(w.message).split("'")[1] for w in insecure) == ["127.0.0.1", "localhost"]
+    for session in (first, second, other_host, verified):
+        session.close()
+
+
+def test_unverified_https_floods_no_stderr(tls_server):
+    # With urllib3's own warning filter ("always" for its security warnings).
+    code = """
+        import sys
+        from locust.clients import HttpSession
+        session = HttpSession(sys.argv[1], verify=False)
+        print(sum(session.get("/ok").status_code == 200 for _ in range(50)))
+        """
+    result = run_child(code, args=[tls_server.url])
+    assert result.stdout.split() == ["50"], result.stderr
+    assert result.stderr.count("InsecureRequestWarning") == 1, result.stderr
+
+
+def test_urllib3_validate_conn_is_what_the_quiet_pool_repeats():
+    # UnverifiedHTTPSConnectionPool._validate_conn does, after the first
+    # warning for a host, what urllib3 2.x's does minus the warning: this
+    # fails when a urllib3 release changes that method.
+    import ast
+    import inspect
+    import textwrap
+
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def statements(function):
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        body = tree.body[0].body
+        if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]   # the docstring
+        return [ast.unparse(node) for node in body]
+
+    assert statements(HTTPConnectionPool._validate_conn) == []
+    https = statements(HTTPSConnectionPool._validate_conn)
+    assert https[:2] == ["super()._validate_conn(conn)", "if conn.is_closed:\n    conn.connect()"]
+    assert len(https) == 3 and https[2].startswith(
+        "if not conn.is_verified and (not conn.proxy_is_verified):\n    warnings.warn(")
+    assert "InsecureRequestWarning" in https[2]
