@@ -1,10 +1,12 @@
 """``HttpSession``: the HTTP client of ``HttpLocust``, reporting every request to the stats.
 
 It behaves like a ``requests.Session`` (the API Locust 0.7 exposed) but is
-built on urllib3 over the engine's cooperative sockets (see ``_http``), not
-on requests and not on the global monkey patch.  Each call of ``request()``
-(and of ``get``, ``post``, ...) fires exactly one of the events
-``request_success`` or ``request_failure``:
+built on urllib3 over the engine's cooperative sockets, not on requests
+and not on the global monkey patch; the machinery lives in ``locust._http``
+(this module is its public face).  Each call of ``request()`` (and of
+``get``, ``post``, ...) fires exactly one of the events ``request_success``
+or ``request_failure`` (a session given a 2.x ``request_event`` of its own
+fires that instead, see :class:`HttpSession`):
 
 - ``request_type`` is the method as called, upper-case (a POST redirected
   to a GET is still recorded as "POST");
@@ -23,7 +25,7 @@ None whose ``raise_for_status()`` raises the error, and is reported as a
 failure.  A URL that cannot be requested at all (no scheme, a scheme other
 than http/https, no host) raises at once and reports nothing.
 
-Redirects are followed here, not by urllib3: that gives ``history``, cookies
+Redirects are followed by the session, not by urllib3: that gives ``history``, cookies
 per hop, requests' method rewriting (POST -> GET on 301/302/303), removal of
 the Authorization header when the host changes, and one timing for the
 whole chain.
@@ -36,85 +38,59 @@ Differences from requests, on purpose: no environment proxies or .netrc
 (``trust_env``); proxies must be ``http://`` (HTTPS targets go through
 CONNECT); a file-like ``data`` is read into memory (generators are streamed
 chunked); ``apparent_encoding`` is a UTF-8-or-Latin-1 guess (no chardet);
-``json()`` raises ``json.JSONDecodeError``; a redirect whose Location cannot
-be followed is a status 0 failure rather than an exception; only "response"
-hooks; no ``mount``/``send``/``prepare_request``.  Statistics names are the
-URL as given, not re-quoted.
+a redirect whose Location cannot be followed is a status 0 failure rather
+than an exception; only "response" hooks; no
+``mount``/``send``/``prepare_request``.  Statistics names are the URL as
+given, not re-quoted.  ``catch_response``: the first ``success()`` or
+``failure()`` decides, as in Locust 0.7 (in 2.x the last one does).
 """
 
-import re
 import time
+from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from urllib.parse import unquote, urlsplit
 
-from urllib3.exceptions import HTTPError as _U3HTTPError
-from urllib3.util.timeout import Timeout as _U3Timeout
-
 from . import events
-from ._http import insecure
-from ._http.catch_response import ResponseContextManager
-from ._http.pool import NO_RETRIES, NO_TIMEOUT, Pools
-from ._http.request import (
-    CaseInsensitiveDict,
-    CookieRequest,
-    CookieResponse,
-    basic_auth_header,
-    create_cookie,
-    encode_body,
-    encode_params,
-    map_error,
-    merge_headers,
-    parse_target,
-    redirect_request,
-)
-from ._http.response import (
-    REDIRECT_STATI,
+from ._http.catch_response import ResponseContextManager, own_request_event, report
+from ._http.cookies import CookieConflictError, RequestsCookieJar, cookiejar_from_dict
+from ._http.exceptions import (
     ChunkedEncodingError,
     ConnectionError,
     ConnectTimeout,
     ContentDecodingError,
     HTTPError,
     InvalidHeader,
+    InvalidJSONError,
     InvalidSchema,
     InvalidURL,
+    JSONDecodeError,
     MissingSchema,
-    PreparedRequest,
     ProxyError,
     ReadTimeout,
     RequestException,
-    Response,
     SSLError,
     Timeout,
     TooManyRedirects,
 )
-from ._version import __version__
+from ._http.response import PreparedRequest, Response
+from ._http.session import DEFAULT_HEADERS, SessionCore
+from ._http.structures import CaseInsensitiveDict
 from .engine import GreenletExit
 
 __all__ = [
     "HttpSession", "ResponseContextManager", "Response", "PreparedRequest",
+    "RequestsCookieJar", "CookieConflictError", "CaseInsensitiveDict",
     "RequestException", "HTTPError", "ConnectionError", "ProxyError", "SSLError",
     "Timeout", "ConnectTimeout", "ReadTimeout", "TooManyRedirects", "InvalidURL",
     "MissingSchema", "InvalidSchema", "InvalidHeader", "ChunkedEncodingError",
-    "ContentDecodingError",
+    "ContentDecodingError", "InvalidJSONError", "JSONDecodeError",
 ]
 
 _perf_counter = time.perf_counter
-insecure.warn_once_per_host()
-#: What every session sends until it changes its own ``headers``.
-_DEFAULT_HEADERS = CaseInsensitiveDict({
-    "User-Agent": "python-locust/%s" % __version__,
-    "Accept-Encoding": "gzip, deflate",
-    "Accept": "*/*",
-    "Connection": "keep-alive",
-})
-_ABSOLUTE_HTTP = re.compile(r"^https?://", re.I)
-_HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-#: Parsed URLs kept per session; dynamic URLs (``/item/%d``) would grow it
-#: forever, so it is emptied when it reaches this size.
-_TARGET_CACHE_SIZE = 4096
+_time = time.time
 
 
-class HttpSession:
+class HttpSession(SessionCore):
     """An HTTP client that keeps cookies and connections and reports every request.
 
     ``base_url`` is prepended to URLs that are only a path (``"/about"``);
@@ -123,27 +99,40 @@ class HttpSession:
     set the attributes below (``headers``, ``cookies``, ``auth``, ``verify``,
     ``cert``, ``proxies``, ``params``, ``stream``, ``max_redirects``).
 
-    Attributes, as on ``requests.Session``: ``headers`` (sent with every
-    request; case-insensitive), ``cookies`` (an ``http.cookiejar.CookieJar``
-    that keeps cookies like a browser does), ``auth`` (a (user, password)
-    tuple or a callable), ``verify``, ``cert``, ``proxies``, ``params``,
-    ``stream``, ``max_redirects`` (30).
+    Locust 2.x's signature works too: ``HttpSession(base_url, request_event,
+    user)``. ``request_event`` is where requests are reported: None or the
+    global ``events.request`` (the default) fires the 0.7 events
+    ``request_success``/``request_failure`` (``locust.events`` relays them
+    to ``events.request``); another ``EventHook`` is fired instead, once per
+    request, with 2.x's keyword arguments (``request_type``, ``name``,
+    ``response_time``, ``response_length``, ``response``, ``context``,
+    ``exception``, ``start_time``, ``url``). ``user`` is kept as ``user``;
+    a ``context()`` method on it supplies each request's default context.
 
-    Raises TypeError for an unknown keyword argument.
+    Attributes, as on ``requests.Session``: ``headers`` (sent with every
+    request; case-insensitive), ``cookies`` (a :class:`RequestsCookieJar`,
+    an ``http.cookiejar.CookieJar`` that keeps cookies like a browser does
+    and reads like a dict: ``cookies["csrftoken"]``), ``auth`` (a (user,
+    password) tuple or a callable), ``verify``, ``cert``, ``proxies``,
+    ``params``, ``stream``, ``max_redirects`` (30).
+
+    Raises TypeError for an unknown keyword argument or a fourth positional one.
     """
 
-    def __init__(self, base_url, *args, **kwargs):
+    #: The user that owns the session (2.x), or None.
+    user = None
+    #: The name requests are reported under inside ``rename_request()``, or None.
+    request_name = None
+    # The hook to fire instead of the 0.7 pair (see own_request_event). Class
+    # defaults keep an idle user's session as small as before.
+    _request_event = None
+    _request_event_given = None
+
+    def __init__(self, base_url, request_event=None, user=None, *args, **kwargs):
         if args:
-            raise TypeError("HttpSession() takes base_url and keyword arguments only")
-        self._targets = {}
-        self._pools = Pools()
-        self._timeout_cache = (None, NO_TIMEOUT)
-        self._auth_cache = (None, None)
-        # The headers and the cookie jar are made at first use (see the
-        # properties): until then a session sends the shared default headers
-        # and has no cookies, and an idle user costs ~1.4 KB less.
-        self._headers = None
-        self._jar = None
+            raise TypeError("HttpSession() takes base_url, request_event, user and keyword "
+                            "arguments only")
+        super().__init__()
         #: Default auth: a (user, password) tuple for Basic auth, or a callable
         #: that receives the PreparedRequest and returns it.
         self.auth = None
@@ -162,6 +151,10 @@ class HttpSession:
         #: {"response": [callables]}: each gets every response and may replace it.
         self.hooks = {"response": []}
         self.base_url = base_url
+        if request_event is not None:
+            self.request_event = request_event
+        if user is not None:
+            self.user = user
         for key, value in kwargs.items():
             if key not in ("headers", "cookies", "auth", "verify", "cert", "proxies",
                            "params", "stream", "max_redirects", "hooks"):
@@ -191,6 +184,16 @@ class HttpSession:
         self._base_url = value
 
     @property
+    def request_event(self):
+        """Where requests are reported (see the class docstring); None: the 0.7 events."""
+        return self._request_event_given
+
+    @request_event.setter
+    def request_event(self, hook):
+        self._request_event_given = hook
+        self._request_event = own_request_event(hook)
+
+    @property
     def headers(self):
         """Headers sent with every request (a case-insensitive dict).
 
@@ -200,7 +203,7 @@ class HttpSession:
         """
         headers = self._headers
         if headers is None:
-            headers = self._headers = _DEFAULT_HEADERS.copy()
+            headers = self._headers = DEFAULT_HEADERS.copy()
         return headers
 
     @headers.setter
@@ -210,20 +213,34 @@ class HttpSession:
 
     @property
     def cookies(self):
-        """The session's CookieJar (assigning a dict fills a new jar with it)."""
+        """The session's cookies: a :class:`RequestsCookieJar` (see ``locust._http.cookies``).
+
+        Assigning a dict fills a new jar with it; any ``http.cookiejar.CookieJar``
+        may be assigned as is.
+        """
         jar = self._jar
         if jar is None:
-            jar = self._jar = CookieJar()
+            jar = self._jar = RequestsCookieJar()
         return jar
 
     @cookies.setter
     def cookies(self, value):
         if not isinstance(value, CookieJar):
-            jar = CookieJar()
-            for name, val in (value or {}).items():
-                jar.set_cookie(create_cookie(name, val))
-            value = jar
+            value = cookiejar_from_dict(value or {})
         self._jar = value
+
+    @contextmanager
+    def rename_request(self, name):
+        """Report the requests made inside the ``with`` block under ``name`` (as in 2.x).
+
+        A request's own ``name=`` argument still wins; blocks may nest.
+        """
+        outer = self.request_name
+        self.request_name = name
+        try:
+            yield
+        finally:
+            self.request_name = outer
 
     def close(self):
         """Close every pooled connection (the session stays usable)."""
@@ -269,13 +286,15 @@ class HttpSession:
     def request(self, method, url, name=None, catch_response=False, params=None, data=None,
                 headers=None, cookies=None, files=None, auth=None, timeout=None,
                 allow_redirects=True, proxies=None, hooks=None, stream=None, verify=None,
-                cert=None, json=None):
+                cert=None, json=None, context=None):
         """Send a request, report it to Locust's statistics and return the Response.
 
         ``name`` groups the request under that label in the statistics.
         ``catch_response=True`` returns a :class:`ResponseContextManager` to
         use in a ``with`` block: nothing is reported until the block decides
-        (``success()``/``failure()``) or exits. The other arguments are those
+        (``success()``/``failure()``) or exits. ``context`` (2.x) is a dict
+        passed to a 2.x request event (see the class docstring), merged over
+        the user's ``context()``. The other arguments are those
         of ``requests.Session.request``: ``params``, ``data``, ``json``,
         ``headers``, ``cookies``, ``files``, ``auth``, ``timeout`` (seconds or
         (connect, read)), ``allow_redirects``, ``proxies`` (http:// proxies),
@@ -304,17 +323,14 @@ class HttpSession:
             response = Response.failed(exc, prep)
         except GreenletExit as exc:
             # Killed on the wire (a stop whose grace ran out): the target may
-            # have this request, so it is reported, as a failure.
-            if name is None:
-                name = target.path if extra is None or extra.path is None else extra.path
-            events.request_failure.fire(request_type=method, name=name,
-                                        response_time=(_perf_counter() - start) * 1000.0,
-                                        exception=exc)
+            # have this request, so it is reported, as a failure, then the kill goes on.
+            self._report_killed(method, name, target, extra, start, exc, context)
             raise
         response_time = (_perf_counter() - start) * 1000.0
 
         if name is None:
-            name = target.path if extra is None or extra.path is None else extra.path
+            name = self.request_name or (
+                target.path if extra is None or extra.path is None else extra.path)
         if stream:
             try:
                 length = int(response.headers.get("content-length") or 0)
@@ -324,10 +340,10 @@ class HttpSession:
             content = response._content
             length = len(content) if content else 0
 
-        if catch_response:
-            response.__class__ = ResponseContextManager
-            response._meta = (method, name, response_time, length)
-            return response
+        if catch_response or self._request_event is not None:
+            return self._report_meta(method, name, response_time, length, response, context,
+                                     start, catch_response)
+        # The 0.7 events, inline: this is the path of every plain request.
         code = response.status_code
         if response.error is None and not 400 <= code < 600:
             events.request_success.fire(request_type=method, name=name,
@@ -339,284 +355,42 @@ class HttpSession:
                                         or response._http_error())
         return response
 
-    # -- preparing ---------------------------------------------------------------
+    def _report_killed(self, method, name, target, extra, start, exc, context):
+        """Report a request cut by a kill (``exc``) as a failure, on whichever event reports."""
+        if name is None:
+            name = self.request_name or (
+                target.path if extra is None or extra.path is None else extra.path)
+        response_time = (_perf_counter() - start) * 1000.0
+        if self._request_event is None:
+            events.request_failure.fire(request_type=method, name=name,
+                                        response_time=response_time, exception=exc)
+            return
+        user_context = getattr(self.user, "context", None)
+        if callable(user_context):
+            context = {**user_context(), **(context or {})}
+        self._request_event.fire(request_type=method, name=name, response_time=response_time,
+                                 response_length=0, response=None, context=context or {},
+                                 exception=exc, start_time=_time() - (_perf_counter() - start),
+                                 url=target.origin + target.path)
 
-    def _target(self, key):
-        """The parsed form of URL ``key`` joined to base_url (cached per string)."""
-        url = key
-        if not isinstance(url, str):
-            url = url.decode("utf-8") if isinstance(url, bytes) else str(url)
-        url = url.lstrip()
-        if _ABSOLUTE_HTTP.match(url):
-            full = url
-        elif _HAS_SCHEME.match(url) and "://" in url:
-            raise InvalidSchema("No connection adapters were found for %r" % (url,))
-        elif not self._base_url:
-            raise MissingSchema("Invalid URL %r: No scheme supplied and no base URL (host) set"
-                                % (url,))
-        else:
-            base = self._base_url
-            if base.endswith("/") and url.startswith("/"):
-                base = base[:-1]
-            full = base + url
-        target = parse_target(full.partition("#")[0])
-        if len(self._targets) >= _TARGET_CACHE_SIZE:
-            self._targets.clear()
-        self._targets[key] = target
-        return target
+    def _report_meta(self, method, name, response_time, length, response, context, start,
+                     catch_response):
+        """Report with a request_meta (2.x's request event), or defer it to the ``with`` block.
 
-    def _prepare(self, method, url, params, data, headers, cookies, files, auth, json):
-        """(PreparedRequest, target, extra state or None) for the first hop."""
-        target = self._targets.get(url)
-        if target is None:
-            target = self._target(url)
-        extra = None
-        path = target.path
-        session_params = self.params
-        if params or session_params:
-            if session_params:
-                merged = dict(session_params.items() if hasattr(session_params, "items")
-                              else session_params)
-                if params:
-                    if isinstance(params, (str, bytes)):
-                        query = encode_params(merged) + "&" + encode_params(params)
-                    else:
-                        merged.update(params.items() if hasattr(params, "items") else params)
-                        query = encode_params(merged)
-                else:
-                    query = encode_params(merged)
-            else:
-                query = encode_params(params)
-            if query:
-                path = path + ("&" if "?" in path else "?") + query
-            extra = _Extra(path)
-
-        session_headers = self._headers
-        plain, lower = (_DEFAULT_HEADERS if session_headers is None else session_headers).flat()
-        if headers:
-            plain, lower = merge_headers(plain, lower, headers)
-        body = None
-        if data or files or json is not None:
-            body, ctype = encode_body(data, files, json)
-            if ctype is not None and "content-type" not in lower:
-                if not headers:
-                    plain, lower = plain.copy(), lower.copy()
-                plain["Content-Type"] = ctype
-                lower["content-type"] = "Content-Type"
-                headers = True  # plain is our own copy from here on
-
-        if auth is None:
-            auth = self.auth
-            if auth is None:
-                auth = target.auth
-        prep = PreparedRequest(method, target.origin + path, plain, body)
-        if auth is not None:
-            if isinstance(auth, (tuple, list)) and len(auth) == 2:
-                key = tuple(auth)
-                cached = self._auth_cache
-                if cached[0] == key:
-                    value = cached[1]
-                else:
-                    value = basic_auth_header(*key)
-                    self._auth_cache = (key, value)
-                if not headers:
-                    plain, lower = plain.copy(), lower.copy()
-                old = lower.pop("authorization", None)
-                if old is not None:
-                    del plain[old]
-                plain["Authorization"] = value
-                lower["authorization"] = "Authorization"
-                prep._headers = plain
-            elif callable(auth):
-                prep = auth(prep)
-                if not isinstance(prep, PreparedRequest):
-                    raise TypeError("an auth callable must return the request it was given")
-                plain = dict(prep.headers.items())
-                lower = {k.lower(): k for k in plain}
-                prep._headers = plain
-                if prep.url != target.origin + path:
-                    target = parse_target(prep.url)
-                    extra = extra or _Extra(None)
-                    extra.path = path = target.path
-            else:
-                raise TypeError("auth must be a (user, password) tuple or a callable, not %r"
-                                % type(auth).__name__)
-
-        if cookies is not None or "cookie" in lower:
-            if extra is None:
-                extra = _Extra(None)
-            extra.has_cookie_header = "cookie" in lower
-            if cookies is not None:
-                # Per-request cookies are sent with the session's but not
-                # kept in the session (as in requests).
-                jar = CookieJar()
-                for cookie in self._jar or ():
-                    jar.set_cookie(cookie)
-                if isinstance(cookies, CookieJar):
-                    for cookie in cookies:
-                        jar.set_cookie(cookie)
-                else:
-                    for cname, cvalue in cookies.items():
-                        jar.set_cookie(create_cookie(cname, cvalue))
-                extra.jar = jar
-        return prep, target, extra
-
-    def _timeout(self, timeout):
-        if timeout is None:
-            return NO_TIMEOUT
-        cached = self._timeout_cache
-        if cached[0] == timeout:
-            return cached[1]
-        if isinstance(timeout, _U3Timeout):
-            obj = timeout
-        elif isinstance(timeout, tuple):
-            try:
-                connect, read = timeout
-            except ValueError:
-                raise ValueError("Invalid timeout %r. Pass a (connect, read) tuple or a single "
-                                 "float to set both timeouts to the same value." % (timeout,)) \
-                    from None
-            obj = _U3Timeout(connect=connect, read=read)
-        else:
-            obj = _U3Timeout(connect=timeout, read=timeout)
-        self._timeout_cache = (timeout, obj)
-        return obj
-
-    # -- sending -----------------------------------------------------------------
-
-    def _send(self, prep, target, extra, timeout, allow_redirects, proxies, hooks, stream,
-              verify, cert):
-        """Send ``prep``, following redirects; returns the final Response.
-
-        Raises RequestException subclasses (safe mode turns them into a
-        status 0 response).
+        Returns the response, or the ResponseContextManager for ``catch_response``.
         """
-        timeout = self._timeout(timeout)
-        if verify is None:
-            verify = self.verify
-        if cert is None:
-            cert = self.cert
-        proxies = dict(self.proxies, **proxies) if proxies else self.proxies
-        hook_list = self.hooks.get("response") if self.hooks else None
-        if hooks:
-            request_hooks = hooks.get("response") or []
-            if callable(request_hooks):
-                request_hooks = [request_hooks]
-            hook_list = list(hook_list or ()) + list(request_hooks)
-        # None while the session has no jar: _hop then uses the session's,
-        # which a Set-Cookie on one hop may have created for the next.
-        jar = None if extra is None else extra.jar
-        history = None
-        while True:
-            response = self._hop(prep, target, extra, jar, timeout, stream, verify, cert,
-                                 proxies.get(target.scheme) or proxies.get("all")
-                                 if proxies else None)
-            if hook_list:
-                for hook in hook_list:
-                    result = hook(response, timeout=timeout, verify=verify, proxies=proxies,
-                                  stream=stream, cert=cert)
-                    if result is not None:
-                        response = result
-            if not allow_redirects or response.status_code not in REDIRECT_STATI:
-                break
-            location = response.headers.get("location")
-            if not location:
-                break
-            if history is None:
-                history = []
-            history.append(response)
-            if len(history) > self.max_redirects:
-                raise TooManyRedirects("Exceeded %d redirects." % self.max_redirects,
-                                       response=response)
-            if stream:
-                response.content  # noqa: B018 - drain the hop so its connection is reused
-            prep, target, extra = self._redirect(response, location, prep, target, extra)
-        if history is not None:
-            response.history = history
+        user_context = getattr(self.user, "context", None)
+        if callable(user_context):
+            context = {**user_context(), **(context or {})}
+        elif context is None:
+            context = {}
+        meta = {"request_type": method, "name": name, "response_time": response_time,
+                "response_length": length, "response": response, "context": context,
+                "exception": None, "start_time": _time() - (_perf_counter() - start),
+                "url": response.url}
+        if catch_response:
+            return ResponseContextManager(response, self._request_event, meta)
+        if not response.ok:
+            meta["exception"] = response.error or response._http_error()
+        report(meta, self._request_event)
         return response
-
-    def _hop(self, prep, target, extra, jar, timeout, stream, verify, cert, proxy):
-        """One request/response exchange; returns a Response."""
-        headers = prep._headers
-        if jar is None:
-            jar = self._jar
-        if jar is not None and jar._cookies:
-            creq = CookieRequest(prep.url, target.scheme, target.netloc,
-                                 extra is not None and extra.has_cookie_header)
-            jar.add_cookie_header(creq)
-            if creq.cookie_header:
-                headers = dict(headers)
-                headers["Cookie"] = creq.cookie_header
-                prep._headers = headers
-        path = target.path if extra is None or extra.path is None else extra.path
-        # Outside the try: a CA bundle or proxy that cannot be used is the
-        # caller's mistake and must raise, not become a status 0 response.
-        pool, absolute = self._pools.get(target, verify, cert, proxy, basic_auth_header)
-        try:
-            start = _perf_counter()
-            raw = pool.urlopen(prep.method, prep.url if absolute else path, prep.body, headers,
-                               retries=NO_RETRIES, redirect=False, assert_same_host=False,
-                               timeout=timeout, preload_content=False, decode_content=True)
-            elapsed = _perf_counter() - start
-            if not stream:
-                content = raw.read(decode_content=True, cache_content=True)
-        except (_U3HTTPError, OSError) as exc:
-            if isinstance(exc, RequestException):
-                raise
-            raise map_error(exc, prep) from exc
-        response = Response.__new__(Response)
-        response.status_code = raw.status
-        response.reason = raw.reason
-        response.headers = raw.headers
-        response.url = prep.url
-        response.raw = raw
-        response.request = prep
-        response._elapsed = elapsed
-        response.history = []
-        if not stream:
-            response._content = content
-            response._content_consumed = True
-        if "set-cookie" in raw.headers:
-            self._extract_cookies(response, raw, prep, target, extra, jar)
-        return response
-
-    def _extract_cookies(self, response, raw, prep, target, extra, jar):  # noqa: ARG002 - one signature for every hop helper
-        creq = CookieRequest(prep.url, target.scheme, target.netloc)
-        cresp = CookieResponse(raw.headers)
-        session_jar = self.cookies
-        if jar is None:
-            jar = session_jar
-        own = response.cookies
-        # Parse once, then file each cookie the policy accepts in the
-        # session, the response and a per-request jar (what requests keeps).
-        cookies = session_jar.make_cookies(cresp, creq)
-        policy = session_jar._policy
-        for cookie in cookies:
-            if policy.set_ok(cookie, creq):
-                session_jar.set_cookie(cookie)
-                own.set_cookie(cookie)
-                if jar is not session_jar:
-                    jar.set_cookie(cookie)
-        # A Set-Cookie with a past date deletes the cookie in make_cookies;
-        # mirror that in a per-request jar too.
-        if jar is not session_jar:
-            jar.make_cookies(cresp, creq)
-
-    @staticmethod
-    def _redirect(response, location, prep, target, extra):
-        prep, target = redirect_request(response, location, prep, target)
-        next_extra = _Extra(None)
-        if extra is not None:
-            next_extra.jar = extra.jar
-        return prep, target, next_extra
-
-
-class _Extra:
-    """Per-request state that the common case (a plain GET) does without."""
-
-    __slots__ = ("path", "jar", "has_cookie_header")
-
-    def __init__(self, path):
-        self.path = path                # path+query when it differs from the target's
-        self.jar = None                 # per-request cookie jar
-        self.has_cookie_header = False  # the caller set a Cookie header himself

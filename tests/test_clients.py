@@ -18,6 +18,7 @@ from locust.clients import (
     HttpSession,
     InvalidSchema,
     InvalidURL,
+    JSONDecodeError,
     MissingSchema,
     ReadTimeout,
     RequestException,
@@ -30,6 +31,7 @@ from locust.clients import (
 from locust.engine import GreenletExit, joinall, sleep, spawn
 from locust.engine import Timeout as EngineTimeout
 from locust.exception import CatchResponseError, InterruptTaskSet, ResponseError
+from support import run_child
 from support.http_target import TEXT, start_proxy, start_server
 
 # -- fixtures -----------------------------------------------------------------
@@ -897,3 +899,242 @@ def test_works_after_monkey_patch_all(server):
                             capture_output=True, text=True)
     # 20 x 200: the 20 requests were at the server together.
     assert result.stdout.split() == ["20", "ok"], result.stderr
+
+
+# -- Locust 2.x: the session's signature, request_event, context, catch_response --
+
+class RequestLog(list):
+    """An EventHook-like request event of the caller's own: records each firing's kwargs."""
+
+    def fire(self, **kwargs):
+        self.append(kwargs)
+
+
+REQUEST_KWARGS = {"request_type", "name", "response_time", "response_length", "response",
+                  "context", "exception", "start_time", "url"}
+
+
+class FakeUser:
+    def context(self):
+        return {"user": "u1", "shared": "user"}
+
+
+def test_2x_signature_fires_the_given_event_instead_of_the_0_7_pair(server, reports):
+    hook = RequestLog()
+    user = FakeUser()
+    before = time.time()
+    session = HttpSession(server.url, request_event=hook, user=user)
+    assert session.user is user and session.request_event is hook
+    response = session.get("/ok", context={"shared": "request"})
+    assert reports == []   # the 0.7 events are not fired
+    (kw,) = hook
+    assert set(kw) == REQUEST_KWARGS
+    assert kw["request_type"] == "GET" and kw["name"] == "/ok"
+    assert kw["response_length"] == 2 and kw["response"] is response
+    assert kw["exception"] is None and kw["url"] == server.url + "/ok"
+    assert isinstance(kw["response_time"], float) and kw["response_time"] > 0
+    assert before - 1 <= kw["start_time"] <= time.time()
+    assert kw["context"] == {"user": "u1", "shared": "request"}
+    session.close()
+
+
+def test_2x_positional_signature_and_failures(server, reports):
+    hook = RequestLog()
+    session = HttpSession(server.url, hook, None)
+    session.get("/status/404", name="/status/[code]")
+    refused = HttpSession("http://127.0.0.1:%d" % closed_port(), hook)
+    response = refused.get("/x")
+    assert reports == []
+    assert [kw["name"] for kw in hook] == ["/status/[code]", "/x"]
+    assert isinstance(hook[0]["exception"], HTTPError)
+    assert hook[1]["exception"] is response.error and isinstance(response.error, ConnectionError)
+    assert hook[0]["context"] == {} and hook[1]["response_length"] == 0
+    with pytest.raises(TypeError):
+        HttpSession(server.url, hook, None, "a fourth")
+    session.close()
+
+
+def test_the_global_request_event_means_the_0_7_pair(server, reports, monkeypatch):
+    # events.request is the 2.x hook that locust.events relays the 0.7 pair to:
+    # a session given it fires the pair, so each hook sees each request once.
+    global_hook = RequestLog()
+    monkeypatch.setattr(events, "request", global_hook, raising=False)
+    session = HttpSession(server.url, request_event=events.request, user=FakeUser())
+    session.get("/ok")
+    with session.get("/ok", catch_response=True) as response:
+        response.failure("no")
+    assert global_hook == []
+    assert [kind for kind, _ in reports] == ["success", "failure"]
+    assert reports[0][1] == {"request_type": "GET", "name": "/ok",
+                             "response_time": reports[0][1]["response_time"],
+                             "response_length": 2}   # the 0.7 arguments, no more
+    session.close()
+
+
+def test_context_without_a_user_is_passed_as_given(server):
+    hook = RequestLog()
+    session = HttpSession(server.url, request_event=hook)
+    session.get("/ok")
+    session.get("/ok", context={"k": 1})
+    assert [kw["context"] for kw in hook] == [{}, {"k": 1}]
+    session.close()
+
+
+def test_catch_response_with_a_2x_request_event(server, reports):
+    hook = RequestLog()
+    session = HttpSession(server.url, request_event=hook, user=FakeUser())
+    with session.get("/ok", catch_response=True, context={"c": 1}) as response:
+        assert hook == []
+        response.failure("wrong body")
+    with session.get("/status/500", catch_response=True) as response:
+        response.request_meta["name"] = "/renamed"
+        response.success()
+    with session.get("/status/404", catch_response=True):
+        pass
+    assert reports == []
+    assert [kw["name"] for kw in hook] == ["/ok", "/renamed", "/status/404"]
+    assert isinstance(hook[0]["exception"], CatchResponseError)
+    assert str(hook[0]["exception"]) == "wrong body"
+    assert hook[0]["context"] == {"user": "u1", "shared": "user", "c": 1}
+    assert hook[1]["exception"] is None
+    assert isinstance(hook[2]["exception"], HTTPError)
+    assert all(set(kw) == REQUEST_KWARGS for kw in hook)
+    session.close()
+
+
+def test_catch_response_request_meta_renames_for_the_0_7_pair_too(client, reports):
+    with client.get("/ok", catch_response=True) as response:
+        assert response.request_meta["name"] == "/ok"
+        response.request_meta["name"] = "/other"
+    assert reports.only()[1]["name"] == "/other"
+
+
+def test_failure_wraps_anything_but_an_exception(client, reports):
+    with client.get("/ok", catch_response=True) as response:
+        response.failure(42)
+    exc = reports.only()[1]["exception"]
+    assert isinstance(exc, CatchResponseError) and str(exc) == "42"
+
+
+def test_a_response_context_manager_made_from_a_response(client, reports):
+    response = client.get("/ok")
+    hook = RequestLog()
+    with ResponseContextManager(response, request_event=hook) as managed:
+        assert managed.content == b"ok" and managed.status_code == 200
+    (kw,) = hook
+    assert kw["request_type"] == "GET" and kw["name"] == "/ok" and kw["exception"] is None
+    with ResponseContextManager(response) as managed:
+        managed.failure("bad")
+    assert [k for k, _ in reports] == ["success", "failure"]
+
+
+def test_rename_request(client, reports):
+    with client.rename_request("/item/[id]"):
+        client.get("/echo?id=1")
+        client.get("/echo?id=2")
+        client.get("/ok", name="/explicit")
+        with client.rename_request("/inner"):
+            client.get("/ok")
+        client.get("/echo?id=3")
+    client.get("/ok")
+    assert [kw["name"] for _, kw in reports] == [
+        "/item/[id]", "/item/[id]", "/explicit", "/inner", "/item/[id]", "/ok"]
+    assert client.request_name is None
+
+
+def test_headers_json_and_raise_for_status_as_in_2x(client):
+    client.headers["X-Api-Key"] = "k1"
+    data = client.get("/echo").json()
+    assert data["headers"]["X-Api-Key"] == "k1"
+    assert client.get("/ok").raise_for_status() is None
+    with pytest.raises(HTTPError):
+        client.get("/status/503").raise_for_status()
+    with pytest.raises(JSONDecodeError) as info:
+        client.get("/ok").json()
+    # requests' JSONDecodeError: both a json.JSONDecodeError and a RequestException
+    assert isinstance(info.value, json.JSONDecodeError) and isinstance(info.value, RequestException)
+    assert str(info.value) == "Expecting value: line 1 column 1 (char 0)"
+
+
+# -- Response: built by its constructor ------------------------------------------
+
+def test_response_constructor():
+    empty = Response()
+    assert empty.status_code is None and len(empty.headers) == 0 and empty.history == []
+    from urllib3 import HTTPHeaderDict
+    response = Response(200, "OK", HTTPHeaderDict({"Content-Type": "application/json"}),
+                        "http://x.test/a", None, None, 0.25, b'{"a": 1}')
+    assert response.encoding == "utf-8"
+    assert response.json() == {"a": 1} and response.ok and response.text == '{"a": 1}'
+    assert response.elapsed.total_seconds() == 0.25
+    assert len(response.cookies) == 0
+    error = ConnectionError("refused")
+    failed = Response.failed(error, response.request or type("R", (), {"url": "http://x"})())
+    assert failed.status_code == 0 and failed.content is None and failed.error is error
+    with pytest.raises(ConnectionError):
+        failed.raise_for_status()
+
+
+# -- verify=False: one InsecureRequestWarning per host ----------------------------------
+
+def test_unverified_https_warns_once_per_host(tls_server, monkeypatch):
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    from locust._http import pool
+    monkeypatch.setattr(pool, "_insecure_warned", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = HttpSession(tls_server.url, verify=False)
+        for _ in range(5):
+            assert first.get("/ok").status_code == 200
+        second = HttpSession(tls_server.url, verify=False)
+        for _ in range(3):
+            assert second.get("/ok").status_code == 200
+        other_host = HttpSession(tls_server.url.replace("127.0.0.1", "localhost"), verify=False)
+        assert other_host.get("/ok").status_code == 200
+        verified = HttpSession(tls_server.url, verify=tls_server.ca_file)
+        assert verified.get("/ok").status_code == 200
+    insecure = [w for w in caught if issubclass(w.category, InsecureRequestWarning)]
+    assert sorted(str(w.message).split("'")[1] for w in insecure) == ["127.0.0.1", "localhost"]
+    for session in (first, second, other_host, verified):
+        session.close()
+
+
+def test_unverified_https_floods_no_stderr(tls_server):
+    # With urllib3's own warning filter ("always" for its security warnings).
+    code = """
+        import sys
+        from locust.clients import HttpSession
+        session = HttpSession(sys.argv[1], verify=False)
+        print(sum(session.get("/ok").status_code == 200 for _ in range(50)))
+        """
+    result = run_child(code, args=[tls_server.url])
+    assert result.stdout.split() == ["50"], result.stderr
+    assert result.stderr.count("InsecureRequestWarning") == 1, result.stderr
+
+
+def test_urllib3_validate_conn_is_what_the_quiet_pool_repeats():
+    # UnverifiedHTTPSConnectionPool._validate_conn does, after the first
+    # warning for a host, what urllib3 2.x's does minus the warning: this
+    # fails when a urllib3 release changes that method.
+    import ast
+    import inspect
+    import textwrap
+
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def statements(function):
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        body = tree.body[0].body
+        if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]   # the docstring
+        return [ast.unparse(node) for node in body]
+
+    assert statements(HTTPConnectionPool._validate_conn) == []
+    https = statements(HTTPSConnectionPool._validate_conn)
+    assert https[:2] == ["super()._validate_conn(conn)", "if conn.is_closed:\n    conn.connect()"]
+    assert len(https) == 3 and https[2].startswith(
+        "if not conn.is_verified and (not conn.proxy_is_verified):\n    warnings.warn(")
+    assert "InsecureRequestWarning" in https[2]

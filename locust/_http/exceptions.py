@@ -6,11 +6,13 @@ catches what it should.  Both HTTP clients raise (and, in safe mode, carry
 in a status 0 response) these same classes.
 """
 
+import json as _json
+
 __all__ = [
     "RequestException", "HTTPError", "ConnectionError", "ProxyError", "SSLError", "Timeout",
     "ConnectTimeout", "ReadTimeout", "TooManyRedirects", "InvalidURL", "MissingSchema",
     "InvalidSchema", "InvalidHeader", "ChunkedEncodingError", "ContentDecodingError",
-    "StreamConsumedError",
+    "StreamConsumedError", "InvalidJSONError", "JSONDecodeError",
 ]
 
 
@@ -87,3 +89,25 @@ class ContentDecodingError(RequestException):
 
 class StreamConsumedError(RequestException, TypeError):
     """The streamed body was already read."""
+
+
+class InvalidJSONError(RequestException):
+    """A body is not the JSON it should be."""
+
+
+class JSONDecodeError(InvalidJSONError, _json.JSONDecodeError):
+    """``Response.json()`` found no JSON in the body.
+
+    Also a ``json.JSONDecodeError`` (a ValueError) with its ``msg``,
+    ``doc``, ``pos``, ``lineno`` and ``colno``, so ``except ValueError`` and
+    ``except json.JSONDecodeError`` catch it as well as ``except
+    RequestException``.
+    """
+
+    def __init__(self, msg, doc, pos, response=None):
+        _json.JSONDecodeError.__init__(self, msg, doc, pos)
+        # One argument, the message: OSError would read two as (errno, strerror).
+        InvalidJSONError.__init__(self, *self.args, response=response)
+
+    def __reduce__(self):
+        return type(self), (self.msg, self.doc, self.pos)

@@ -14,11 +14,12 @@ urllib3's and http.client's own extension points, without patching either:
 - ``response_class`` (http.client's): reads the response head without the
   email package (see the comment on :func:`read_head`).
 
-Three overrides in our subclasses use names that are not public, each for a
+Four overrides in our subclasses use names that are not public, each for a
 measured cost (see their docstrings): ``putheader`` keeps the header lines
-http.client has checked, ``is_connected`` peeks instead of polling, and the
-pools' ``_put_conn`` drops http.client's reference to a finished response.
-Their tests in ``tests/test_clients.py`` fail if a urllib3 or Python release
+http.client has checked, ``is_connected`` peeks instead of polling, the
+pools' ``_put_conn`` drops http.client's reference to a finished response,
+and the ``verify=False`` pool's ``_validate_conn`` warns once per host
+instead of once per request.  Their tests in ``tests/test_clients.py`` fail if a urllib3 or Python release
 changes what they rely on.
 
 :class:`Pools` keeps one pool per (host, port) (and TLS settings, proxy) for
@@ -51,7 +52,8 @@ from urllib3.util.url import parse_url
 from ..engine import LifoQueue, net, tls
 from .exceptions import InvalidSchema, InvalidURL
 
-__all__ = ["Pools", "EngineHTTPConnectionPool", "EngineHTTPSConnectionPool", "ssl_context",
+__all__ = ["Pools", "EngineHTTPConnectionPool", "EngineHTTPSConnectionPool",
+           "UnverifiedHTTPSConnectionPool", "ssl_context",
            "read_head", "NO_RETRIES", "NO_TIMEOUT", "POOL_MAXSIZE"]
 
 #: Passed to every urlopen: urllib3 must neither retry nor follow redirects,
@@ -330,6 +332,33 @@ class EngineHTTPSConnectionPool(_ForgetFinishedResponses, HTTPSConnectionPool):
     QueueCls = LifoQueue
 
 
+#: Hosts that were warned about an unverified HTTPS request (``verify=False``).
+_insecure_warned = set()
+
+
+class UnverifiedHTTPSConnectionPool(EngineHTTPSConnectionPool):
+    """The pool of ``verify=False``: urllib3's InsecureRequestWarning once per host.
+
+    urllib3 warns before every request on an unverified connection and
+    makes the warning class "always" shown at import: a load test printed
+    one warning per request (11 MB of stderr in 10 s). This pool lets
+    urllib3's ``_validate_conn`` warn the first time for a host and, after
+    that, does what it does without the warning: connect a closed
+    connection early (``conn.is_closed``, ``conn.connect()``; urllib3 2.x's
+    body of that method, checked by a test). Verified pools keep urllib3's
+    method untouched, so they pay nothing for this.
+    """
+
+    def _validate_conn(self, conn):
+        if self.host not in _insecure_warned:
+            _insecure_warned.add(self.host)
+            super()._validate_conn(conn)
+            return
+        HTTPConnectionPool._validate_conn(self, conn)
+        if conn.is_closed:
+            conn.connect()
+
+
 _ssl_contexts = {}
 
 
@@ -373,6 +402,10 @@ def ssl_context(verify=True, cert=None):
     return ctx
 
 
+def _https_pool_class(verify):
+    return UnverifiedHTTPSConnectionPool if verify is False else EngineHTTPSConnectionPool
+
+
 class Pools:
     """The keep-alive pools of one session, created on first use.
 
@@ -404,7 +437,7 @@ class Pools:
                     target.host, target.port, maxsize=POOL_MAXSIZE, timeout=NO_TIMEOUT,
                     retries=NO_RETRIES)
             else:
-                pool = EngineHTTPSConnectionPool(
+                pool = _https_pool_class(verify)(
                     target.host, target.port, maxsize=POOL_MAXSIZE, timeout=NO_TIMEOUT,
                     retries=NO_RETRIES, ssl_context=ssl_context(verify, cert),
                     cert_reqs="CERT_NONE" if verify is False else "CERT_REQUIRED")
@@ -438,7 +471,7 @@ class Pools:
             else:
                 # HTTPS goes through a CONNECT tunnel that urllib3 drives.
                 purl = purl._replace(scheme="http", port=purl.port or 80)
-                pool = EngineHTTPSConnectionPool(
+                pool = _https_pool_class(verify)(
                     target.host, target.port, maxsize=POOL_MAXSIZE, timeout=NO_TIMEOUT,
                     retries=NO_RETRIES, ssl_context=ssl_context(verify, cert),
                     cert_reqs="CERT_NONE" if verify is False else "CERT_REQUIRED",

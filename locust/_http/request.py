@@ -1,12 +1,11 @@
-"""Request building for ``HttpSession``: URLs, headers, cookies, bodies, errors.
+"""Request building for ``HttpSession``: URLs, headers, auth, bodies, errors.
 
 - :func:`parse_target` validates and splits a URL once (the session caches it);
-- :class:`CaseInsensitiveDict` holds ``HttpSession.headers`` and flattens
-  itself into a plain dict once per change;
-- :class:`CookieRequest`/:class:`CookieResponse` are the small adapters
-  ``http.cookiejar`` needs (it was written for ``urllib.request``);
-- :func:`encode_params`/:func:`encode_body` turn requests-style arguments
-  into a query string or a body (multipart through urllib3);
+- :func:`merge_headers`/:func:`put_header` work on the (plain dict, lower-case
+  map) pair the session sends, copying the session's cached pair first;
+- :func:`encode_params`/:func:`with_query`/:func:`encode_body` turn
+  requests-style arguments into a query string or a body (multipart
+  through urllib3);
 - :func:`map_error` turns urllib3/socket errors into requests-style ones;
 - :func:`redirect_request` applies requests' rules for the next hop.
 """
@@ -15,7 +14,6 @@ import base64
 import json as _json
 import os
 from collections.abc import Mapping
-from http.cookiejar import Cookie
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 from urllib3.exceptions import ConnectTimeoutError as _U3ConnectTimeout
@@ -42,11 +40,9 @@ from .exceptions import (
     SSLError,
 )
 from .response import PreparedRequest
-from .structures import CaseInsensitiveDict
 
-__all__ = ["Target", "parse_target", "map_error", "redirect_request", "CaseInsensitiveDict",
-           "merge_headers", "basic_auth_header", "CookieRequest", "CookieResponse",
-           "create_cookie", "encode_params", "encode_body"]
+__all__ = ["Target", "parse_target", "map_error", "redirect_request", "merge_headers",
+           "put_header", "basic_auth_header", "encode_params", "with_query", "encode_body"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -195,6 +191,23 @@ def merge_headers(plain, lower, extra):
     return headers, lower
 
 
+def put_header(plain, lower, owned, name, value):
+    """``plain`` and ``lower`` with header ``name`` set, whatever its spelling there.
+
+    Unless ``owned`` (the caller made them), they are copied first: the
+    session's defaults are shared and cached. Returns (dict, lower map).
+    """
+    if not owned:
+        plain, lower = plain.copy(), lower.copy()
+    low = name.lower()
+    old = lower.pop(low, None)
+    if old is not None:
+        del plain[old]
+    plain[name] = value
+    lower[low] = name
+    return plain, lower
+
+
 def basic_auth_header(username, password):
     """The value of an ``Authorization: Basic`` header."""
     parts = []
@@ -208,95 +221,6 @@ def basic_auth_header(username, password):
             part = str(part).encode("latin-1")
         parts.append(part)
     return "Basic " + base64.b64encode(b":".join(parts)).decode("ascii")
-
-
-# ---------------------------------------------------------------------------
-# Cookies: the urllib.request-shaped objects http.cookiejar expects
-# ---------------------------------------------------------------------------
-
-class CookieRequest:
-    """What ``CookieJar.add_cookie_header``/``make_cookies`` read from a request.
-
-    ``host`` is the netloc (host[:port]), ``type`` the scheme. The Cookie
-    header the jar produces lands in ``cookie_header``.
-    """
-
-    __slots__ = ("_url", "type", "host", "_has_cookie", "cookie_header")
-    unverifiable = False
-
-    def __init__(self, url, scheme, netloc, has_cookie=False):
-        self._url = url
-        self.type = scheme
-        self.host = netloc
-        self._has_cookie = has_cookie
-        self.cookie_header = None
-
-    @property
-    def origin_req_host(self):
-        """The host the user asked for (no third-party cookies here)."""
-        return self.host
-
-    def get_full_url(self):
-        """The URL of the request."""
-        return self._url
-
-    def get_type(self):
-        """The scheme (old urllib API)."""
-        return self.type
-
-    def get_host(self):
-        """The netloc (old urllib API)."""
-        return self.host
-
-    def get_origin_req_host(self):
-        """See ``origin_req_host``."""
-        return self.origin_req_host
-
-    def is_unverifiable(self):
-        """Always False: every request here is one the user made."""
-        return False
-
-    def has_header(self, name):
-        """Only the Cookie header matters to the jar."""
-        return name.lower() == "cookie" and self._has_cookie
-
-    def get_header(self, name, default=None):  # noqa: ARG002 - the urllib.request.Request protocol
-        """Headers are not looked up (the URL always has a host)."""
-        return default
-
-    def add_unredirected_header(self, name, value):
-        """Where the jar puts the Cookie header."""
-        if name.lower() == "cookie":
-            self.cookie_header = value
-
-
-class CookieResponse:
-    """What ``CookieJar.make_cookies`` reads from a response: ``info().get_all``."""
-
-    __slots__ = ("_headers",)
-
-    def __init__(self, headers):
-        self._headers = headers  # urllib3's HTTPHeaderDict has get_all
-
-    def info(self):
-        """The headers (an object with ``get_all(name, default)``)."""
-        return self._headers
-
-
-def create_cookie(name, value, **kwargs):
-    """A Cookie sent to every host and path (what requests makes from a dict)."""
-    attrs = {
-        "version": 0, "name": name, "value": value, "port": None, "domain": "",
-        "path": "/", "secure": False, "expires": None, "discard": True,
-        "comment": None, "comment_url": None, "rest": {"HttpOnly": None}, "rfc2109": False,
-    }
-    attrs.update(kwargs)
-    return Cookie(
-        attrs["version"], attrs["name"], attrs["value"], attrs["port"], bool(attrs["port"]),
-        attrs["domain"], bool(attrs["domain"]), attrs["domain"].startswith("."),
-        attrs["path"], bool(attrs["path"]), attrs["secure"], attrs["expires"],
-        attrs["discard"], attrs["comment"], attrs["comment_url"], attrs["rest"],
-        attrs["rfc2109"])
 
 
 # ---------------------------------------------------------------------------
@@ -325,6 +249,29 @@ def encode_params(params):
                            v.encode("utf-8") if isinstance(v, str) else v)
                           for k, v in _pairs(params)])
     return params
+
+
+def with_query(path, params, session_params):
+    """``path`` with the query of ``params`` and ``session_params`` appended (session's first).
+
+    Either may be a dict, a list of pairs, or (``params`` only) a str or
+    bytes query, appended as is.
+    """
+    if not session_params:
+        query = encode_params(params)
+    else:
+        merged = dict(session_params.items() if hasattr(session_params, "items")
+                      else session_params)
+        if not params:
+            query = encode_params(merged)
+        elif isinstance(params, (str, bytes)):
+            query = encode_params(merged) + "&" + encode_params(params)
+        else:
+            merged.update(params.items() if hasattr(params, "items") else params)
+            query = encode_params(merged)
+    if query:
+        path = path + ("&" if "?" in path else "?") + query
+    return path
 
 
 def _encode_files(files, data):

@@ -27,7 +27,6 @@ import codecs
 import datetime
 import json as _json
 import re
-from http.cookiejar import CookieJar
 
 from urllib3._collections import HTTPHeaderDict
 from urllib3.exceptions import DecodeError as _U3DecodeError
@@ -36,6 +35,7 @@ from urllib3.exceptions import ReadTimeoutError as _U3ReadTimeoutError
 from urllib3.exceptions import SSLError as _U3SSLError
 from urllib3.util.url import parse_url as _parse_url
 
+from .cookies import RequestsCookieJar
 from .exceptions import (
     ChunkedEncodingError,
     ConnectionError,
@@ -43,8 +43,10 @@ from .exceptions import (
     ContentDecodingError,
     HTTPError,
     InvalidHeader,
+    InvalidJSONError,
     InvalidSchema,
     InvalidURL,
+    JSONDecodeError,
     MissingSchema,
     ProxyError,
     ReadTimeout,
@@ -61,7 +63,7 @@ __all__ = [
     "ConnectionError", "ProxyError", "SSLError", "Timeout", "ConnectTimeout",
     "ReadTimeout", "TooManyRedirects", "InvalidURL", "MissingSchema",
     "InvalidSchema", "InvalidHeader", "ChunkedEncodingError",
-    "ContentDecodingError", "StreamConsumedError",
+    "ContentDecodingError", "StreamConsumedError", "InvalidJSONError", "JSONDecodeError",
 ]
 
 #: Status codes of a redirect that can be followed automatically.
@@ -227,11 +229,33 @@ class Response:
     _cookies = None
     _elapsed = 0.0
 
-    def __init__(self):
+    def __init__(self, status_code=None, reason=None, headers=None, url=None, request=None,
+                 raw=None, elapsed=0.0, content=False, error=None):
+        """The one place a Response is built: for each hop of a request, and by ``failed``.
+
+        ``headers`` is a case-insensitive mapping (urllib3's HTTPHeaderDict;
+        an empty one when None), ``elapsed`` seconds (float), ``content``
+        the body as bytes, or False when it is still to be read from
+        ``raw`` (``stream=True``), or None after a failed request; ``error``
+        the exception of a failed request. Everything else a requests
+        Response has is computed on first access or a class default, which
+        keeps this constructor cheap on the request path.
+        """
+        self.status_code = status_code
+        self.reason = reason
         #: Case-insensitive response headers.
-        self.headers = HTTPHeaderDict()
+        self.headers = HTTPHeaderDict() if headers is None else headers
+        self.url = url
+        self.request = request
+        self.raw = raw
+        self._elapsed = elapsed
         #: The redirect responses that led here, oldest first.
         self.history = []
+        if content is not False:
+            self._content = content
+            self._content_consumed = True
+        if error is not None:
+            self.error = error
 
     @classmethod
     def failed(cls, exc, request):
@@ -239,17 +263,9 @@ class Response:
 
         Its ``raise_for_status()`` raises ``exc``.
         """
-        response = cls()
-        response.status_code = 0
-        response.reason = type(exc).__name__
-        response.url = request.url
-        response.request = request
-        response.error = exc
-        response._content = None
-        response._content_consumed = True
         if exc.request is None:
             exc.request = request
-        return response
+        return cls(0, type(exc).__name__, None, request.url, request, None, 0.0, None, exc)
 
     # -- body ---------------------------------------------------------------
 
@@ -322,12 +338,17 @@ class Response:
     def json(self, **kwargs):
         """The body parsed as JSON; ``kwargs`` go to ``json.loads``.
 
-        Raises ``json.JSONDecodeError`` (a ValueError) when it is not JSON.
+        Raises :class:`JSONDecodeError` when it is not JSON: a
+        ``json.JSONDecodeError`` (a ValueError) and a RequestException, as in
+        requests.
         """
-        if self.encoding is None:
-            # json.loads detects UTF-8/16/32 on bytes by itself (RFC 8259).
-            return _json.loads(self.content or b"", **kwargs)
-        return _json.loads(self.text, **kwargs)
+        try:
+            if self.encoding is None:
+                # json.loads detects UTF-8/16/32 on bytes by itself (RFC 8259).
+                return _json.loads(self.content or b"", **kwargs)
+            return _json.loads(self.text, **kwargs)
+        except _json.JSONDecodeError as exc:
+            raise JSONDecodeError(exc.msg, exc.doc, exc.pos, response=self) from exc
 
     def iter_content(self, chunk_size=1, decode_unicode=False):
         """Iterate over the body in chunks of up to ``chunk_size`` bytes.
@@ -389,10 +410,10 @@ class Response:
 
     @property
     def cookies(self):
-        """A CookieJar of the cookies this response set."""
+        """The cookies this response set (a RequestsCookieJar: ``response.cookies["name"]``)."""
         jar = self._cookies
         if jar is None:
-            jar = self._cookies = CookieJar()
+            jar = self._cookies = RequestsCookieJar()
         return jar
 
     @cookies.setter
