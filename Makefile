@@ -14,8 +14,10 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# Four workers: most of the suite waits (on subprocesses, sockets, a browser)
+# rather than computes, so four overlap well on two cores.
 test: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 4 tests
 
 demo: venv
 	$(PY) examples/demo.py
