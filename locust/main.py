@@ -27,10 +27,18 @@ from urllib.parse import urlsplit
 
 from greenlet import getcurrent
 
-from . import __version__, events, runners, stats_report
+from . import __version__, cli_v2, events, runners, stats_report
 from .core import HttpLocust
 from .engine import get_hub, sleep, spawn
-from .locustfile import LocustfileImportError, find_locustfile, is_locust, load_locustfile
+from .exception import LocustError
+from .locustfile import (
+    LocustfileImportError,
+    find_locustfile,
+    is_locust,
+    load_locustfile,
+    load_locustfiles,
+    unusable_classes,
+)
 from .runners import LocalLocustRunner, parse_timespan
 
 __all__ = ["main", "parse_options", "find_locustfile", "load_locustfile",
@@ -52,10 +60,23 @@ class CommandLineError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (not usage + error)."""
+    """argparse, but a usage error is one line (not usage + error).
+
+    ``add_argument`` also takes the keywords of Locust 2.x's parser
+    (``env_var``, ``include_in_web_ui``, ``is_secret``, ``is_required``,
+    ``is_multiple``) for options a locustfile adds from an
+    ``init_command_line_parser`` listener (see :mod:`locust.cli_v2`).
+    """
 
     def error(self, message):
         self.exit(2, "%s: error: %s (see --help)\n" % (self.prog, message))
+
+    def add_argument(self, *args, **kwargs):
+        """argparse's add_argument, plus the 2.x keywords; returns the action."""
+        extras = cli_v2.argument_extras(kwargs)
+        action = super().add_argument(*args, **kwargs)
+        cli_v2.apply_argument_extras(action, extras)
+        return action
 
 
 def _non_negative_int(text):
@@ -92,6 +113,17 @@ def _timespan(text):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _seconds(text):
+    """Seconds as a number (``2.5``) or a time span (``10s``, ``1m``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return _timespan(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more seconds: %r" % text)
+    return value
+
+
 def _port(text):
     value = _non_negative_int(text)
     if value > 65535:
@@ -99,10 +131,11 @@ def _port(text):
     return value
 
 
-def create_parser():
+def create_parser(add_help=True):
     """The argparse parser of the ``locust`` command."""
     parser = _Parser(prog="locust", usage="locust [options] [LocustClass [LocustClass2 ...]]",
-                     description="Load-test a system with simulated users described in a locustfile.")
+                     description="Load-test a system with simulated users described in a locustfile.",
+                     add_help=add_help)
     add = parser.add_argument
     add("-H", "--host", default=None,
         help="Host to load test, e.g. http://10.21.32.33 (overrides every class's host)")
@@ -112,7 +145,8 @@ def create_parser():
     add("--web-auth", default=None, metavar="USER:PASSWORD",
         help="Require HTTP basic authentication for the web interface")
     add("-f", "--locustfile", default="locustfile",
-        help="Python module file to import, e.g. '../other.py' (default: locustfile)")
+        help="Python module file to import, e.g. '../other.py' (default: locustfile); "
+             "several files separated by commas")
     add("--csv", dest="csv_prefix", default=None, metavar="PREFIX",
         help="Write statistics to PREFIX_requests.csv, PREFIX_distribution.csv, "
              "PREFIX_failures.csv and PREFIX_exceptions.csv")
@@ -154,11 +188,27 @@ def create_parser():
         help="Stop after this time, e.g. 30 (seconds), 30s, 5m, 1h30m")
     add("--reset-stats", action="store_true",
         help="Reset the statistics when all users are hatched (default: keep everything)")
+    add("-T", "--tags", nargs="*", default=None, metavar="TAG",
+        help="Run only the tasks tagged with one of these tags (@tag)")
+    add("-E", "--exclude-tags", dest="exclude_tags", nargs="*", default=None, metavar="TAG",
+        help="Do not run the tasks tagged with one of these tags")
+    add("-i", "--iterations", type=_positive_int, default=None, metavar="N",
+        help="Each user stops after N tasks; the test ends when all have")
+    add("-s", "--stop-timeout", dest="stop_timeout", type=_seconds, default=None, metavar="SECONDS",
+        help="When the test stops, let users finish their current task, for at most SECONDS "
+             "(default: stop them after the request they are making)")
+    add("--autostart", action="store_true",
+        help="With the web UI: start the test at once, as --headless would (-u, -r, -t)")
+    add("--autoquit", type=_non_negative_int, default=None, metavar="SECONDS",
+        help="With --autostart: quit SECONDS after the test has stopped (default: keep serving)")
+    add("--class-picker", dest="class_picker", action="store_true",
+        help="Let the web UI's start form choose which user classes run")
     add("-L", "--loglevel", default="INFO", help="DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)")
     add("--logfile", default=None, help="Write the log to this file instead of stderr")
     add("--print-stats", action="store_true", help="Print the statistics table while the web UI runs")
     add("--only-summary", action="store_true", help="Print only the final summary, no periodic table")
-    add("-l", "--list", dest="list_commands", action="store_true", help="List the Locust classes and exit")
+    add("-l", "--list", dest="list_commands", action="store_true",
+        help="List the user (Locust) classes and exit")
     add("--show-task-ratio", action="store_true", help="Print the task ratios and exit")
     add("--show-task-ratio-json", action="store_true", help="Print the task ratios as JSON and exit")
     add("-V", "--version", action="version", version="Locust %s" % __version__)
@@ -166,12 +216,13 @@ def create_parser():
     return parser
 
 
-def parse_options(args=None):
+def parse_options(args=None, parser=None):
     """Parse ``args`` (default sys.argv[1:]); returns (parser, options, class names).
 
-    Exits with status 2 and one line on stderr for a bad option or value.
+    ``parser`` defaults to :func:`create_parser`'s. Exits with status 2 and
+    one line on stderr for a bad option or value.
     """
-    parser = create_parser()
+    parser = create_parser() if parser is None else parser
     options = parser.parse_args(args)
     level = options.loglevel.upper()
     if not isinstance(logging.getLevelName(level), int):
@@ -184,6 +235,8 @@ def parse_options(args=None):
         folder = os.path.dirname(options.csv_prefix)
         if folder and not os.path.isdir(folder):
             parser.error("argument --csv: directory %r does not exist" % folder)
+    if options.autoquit is not None and not options.autostart:
+        parser.error("argument --autoquit: only meaningful with --autostart")
     return parser, options, options.locust_classes
 
 
@@ -265,7 +318,7 @@ def _check_hosts(classes, options):
     """An HttpLocust needs a host: an error headless, a warning with the web UI
     (whose form can give one)."""
     for cls in classes:
-        if not issubclass(cls, HttpLocust):
+        if not (issubclass(cls, HttpLocust) or getattr(cls, "_needs_http_host", False)):
             continue  # a custom client may take any kind of host
         if not cls.host:
             message = ("%s has no host: set its host attribute or use --host, e.g. "
@@ -337,8 +390,12 @@ def _write_csv(runner, prefix):
         logger.error("Could not write the CSV files %s_*.csv: %s", prefix, exc)
 
 
-def _shutdown(runner, options):
-    """Stop the users, fire quitting, print the summary; returns the exit status."""
+def _shutdown(runner, options, environment=None):
+    """Stop the users, fire quitting, print the summary; returns the exit status.
+
+    The status is 1 if any request failed, else 0, unless a listener set
+    ``environment.process_exit_code`` (2.x).
+    """
     try:
         runner.quit()
     except KeyboardInterrupt:
@@ -346,11 +403,13 @@ def _shutdown(runner, options):
         logger.warning("Interrupted again: killing the users without waiting")
         runner.stop(grace=0)
     code = 1 if runner.stats.num_failures else 0
-    logger.info("Shutting down (exit code %d)", code)
     try:
-        events.quitting.fire()
+        events.quitting.fire(environment=environment, reverse=True)
     except Exception:
         logger.exception("A quitting listener failed")
+    if environment is not None and environment.process_exit_code is not None:
+        code = environment.process_exit_code
+    logger.info("Shutting down (exit code %d)", code)
     print(stats_report.stats_table(runner.stats))
     print(stats_report.percentile_table(runner.stats))
     report = stats_report.error_report(runner.stats)
@@ -359,14 +418,17 @@ def _shutdown(runner, options):
     sys.stdout.flush()
     if options.csv_prefix:
         _write_csv(runner, options.csv_prefix)
+    events.quit.fire(exit_code=code)
     return code
 
 
-def _run(options, classes):
+def _run(options, classes, shape_class=None, available=None):
     from . import processes
     runner = create_runner(options, classes)
+    environment = cli_v2.make_environment(options, classes, shape_class, available or {}, runner)
     _install_signal_handlers()
     if options.slave:
+        cli_v2.fire_init(environment, runner, None)
         return processes.run_slave(runner)
     children = None
     num_clients = 1 if options.num_clients is None else options.num_clients
@@ -376,12 +438,15 @@ def _run(options, classes):
     try:
         if not options.no_web:
             from . import web  # imported only when served: it needs bottle
+            from .web_ui import WebUI
             try:
                 web_server = web.start(runner, options)
             except (OSError, ValueError) as exc:
                 reason = getattr(exc, "strerror", None) or exc
                 raise CommandLineError("could not start the web interface on %s:%s: %s" % (
                     options.web_host or "*", options.web_port, reason), 1) from None
+            environment.web_ui = WebUI.serving(environment, web_server, options)
+        cli_v2.fire_init(environment, runner, environment.web_ui)
         print_tables = (options.no_web and not options.only_summary) or options.print_stats
         if options.processes:
             children = processes.start_local_slaves(options, classes, runner)
@@ -395,27 +460,23 @@ def _run(options, classes):
         if print_tables or options.csv_prefix:
             periodic = spawn(_stats_loop, runner, print_tables, options.csv_prefix)
         if options.no_web:
-            try:
-                runner.start_hatching(num_clients, options.hatch_rate)
-            except ValueError as exc:  # e.g. every class has weight 0
-                raise CommandLineError(str(exc), 1) from None
+            cli_v2.start_test(runner, num_clients, options.hatch_rate)
             # Waits in slices so the hub always has a timer: with no user and
             # nothing else to wait for it would report a dead lock instead.
             while not runner.wait(1.0):
                 pass
         else:
-            while True:
-                sleep(3600)
+            cli_v2.serve_until_quit(runner, options, num_clients)
     except KeyboardInterrupt:
         logger.info("Got an interrupt, stopping")
-    except CommandLineError:
+    except (CommandLineError, cli_v2.UsageError):
         if children:
             processes.stop_slaves(children, timeout=0)
         raise
     finally:
         if periodic is not None:
             periodic.kill(block=False)
-    code = _shutdown(runner, options)
+    code = _shutdown(runner, options, environment)
     if children:
         with contextlib.suppress(KeyboardInterrupt):
             processes.stop_slaves(children)
@@ -433,10 +494,51 @@ def main(args=None):
         sys.stderr.write("locust: error: %s\n" % exc)
         sys.stderr.flush()
         sys.exit(exc.exit_code)
+    except cli_v2.UsageError as exc:
+        for line in exc.lines:
+            sys.stderr.write("locust: error: %s\n" % line)
+        sys.stderr.flush()
+        sys.exit(exc.exit_code)
+
+
+def _import_locustfiles(args):
+    """Find and import the locustfile(s) named by -f before the full parse (2.x: their
+    init_command_line_parser listeners add options). Returns (paths, loaded) where
+    loaded is (modules, classes, shapes), or None when a file is missing."""
+    known, _rest = create_parser(add_help=False).parse_known_args(args)
+    paths = [find_locustfile(name.strip()) for name in known.locustfile.split(",") if name.strip()]
+    if not paths or None in paths:
+        return paths, None
+    if isinstance(logging.getLevelName(known.loglevel.upper()), int):
+        setup_logging(known.loglevel.upper(), known.logfile)
+    # Before the locustfile is imported, so that the clients it imports
+    # (xmlrpc.client, smtplib, ...) get cooperative sockets and sleep.
+    from .engine import monkey
+    monkey.patch_all()
+    try:
+        return paths, load_locustfiles(paths)
+    except LocustfileImportError as exc:
+        if exc.brief:
+            raise CommandLineError(exc.brief, 1) from None
+        sys.stderr.write(exc.text)
+        raise CommandLineError("could not import the locustfile %s (see above)" % exc.path, 1) from None
+    except LocustError as exc:
+        raise CommandLineError(str(exc), 1) from None
+
+
+def _full_parser():
+    parser = create_parser()
+    try:
+        events.init_command_line_parser.fire(parser=parser)
+    except Exception:
+        logger.exception("An init_command_line_parser listener failed")
+        raise CommandLineError("an init_command_line_parser listener failed (see above)", 1) from None
+    return parser
 
 
 def _main(args):
-    _parser, options, names = parse_options(args)
+    paths, loaded = _import_locustfiles(args)
+    _parser, options, names = parse_options(args, _full_parser())
     setup_logging(options.loglevel, options.logfile)
     if options.processes and not options.slave and not options.master:
         # A standalone helper master for local slaves only: loopback, free ports.
@@ -445,22 +547,12 @@ def _main(args):
         options.master_bind_port = 0
     select_runner_class(options)  # fail early for a bad role
 
-    path = find_locustfile(options.locustfile)
-    if path is None:
+    if loaded is None:
         raise CommandLineError(
             "Could not find any locustfile! Ensure file ends in '.py' and see --help "
             "for available options.", 1)
-
-    # Before the locustfile is imported, so that the clients it imports
-    # (xmlrpc.client, smtplib, ...) get cooperative sockets and sleep.
-    from .engine import monkey
-    monkey.patch_all()
-
-    try:
-        _module, available = load_locustfile(path)
-    except LocustfileImportError as exc:
-        sys.stderr.write(exc.text)
-        raise CommandLineError("could not import the locustfile %s (see above)" % path, 1) from None
+    modules, available, shapes = loaded
+    path = ",".join(paths)
 
     if options.list_commands:
         print("Available Locusts:")
@@ -468,8 +560,12 @@ def _main(args):
             print("    " + name)
         return 0
     if not available:
-        raise CommandLineError("No Locust class found!", 1)
-    classes = _select_classes(available, names)
+        problems = [line for module in modules for line in unusable_classes(module)]
+        raise cli_v2.UsageError(problems or [
+            "No Locust class found! A locustfile needs a User/HttpUser subclass with tasks "
+            "(or a Locust/HttpLocust subclass with a task_set)"])
+    classes = cli_v2.prepare_classes(_select_classes(available, names), options)
+    shape_class = cli_v2.pick_shape(shapes)
 
     if options.show_task_ratio or options.show_task_ratio_json:
         _print_task_ratios(classes, options.show_task_ratio_json)
@@ -489,7 +585,7 @@ def _main(args):
         # A slave gets its host from the master's hatch message.
         _check_hosts(classes, options)
     options.locustfile_path = path
-    return _run(options, classes)
+    return _run(options, classes, shape_class, available)
 
 
 if __name__ == "__main__":

@@ -50,12 +50,15 @@ from greenlet import getcurrent
 from . import events
 from .engine import Event, GreenletExit, get_hub, joinall, sleep, spawn, spawn_later
 from .exception import StopLocust
+from .runners_v2 import STATE_STOPPING_USERS, RunnerV2
 from .stats import global_stats
 
 __all__ = [
     "STATE_INIT", "STATE_HATCHING", "STATE_RUNNING", "STATE_STOPPED", "STATE_MISSING",
+    "STATE_SPAWNING", "STATE_STOPPING", "STATE_CLEANUP",
     "locust_runner", "weight_split", "hatch_order", "parse_timespan",
     "LocustRunner", "LocalLocustRunner",
+    "Runner", "LocalRunner",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,6 +69,11 @@ STATE_RUNNING = "running"
 STATE_STOPPED = "stopped"
 #: A slave the master no longer hears from.
 STATE_MISSING = "missing"
+#: The 2.x names: spawning is hatching; stopping is a stop that lets users
+#: finish their tasks (--stop-timeout); cleanup is never entered here.
+STATE_SPAWNING = STATE_HATCHING
+STATE_STOPPING = STATE_STOPPING_USERS
+STATE_CLEANUP = "cleanup"
 
 #: The runner of this process; set by ``locust.main``.
 locust_runner = None
@@ -163,7 +171,7 @@ def _exception_key(msg, formatted_tb):
 
 # ----------------------------------------------------------------- runners
 
-class LocustRunner:
+class LocustRunner(RunnerV2):
     """What every runner shares, and the users of this process.
 
     ``locust_classes`` are the Locust classes to run; ``options`` is the
@@ -173,7 +181,9 @@ class LocustRunner:
     ``stats`` defaults to :data:`locust.stats.global_stats`.
 
     A host given in the options is set on every class (as the original
-    did), so it overrides the classes' own.
+    did), so it overrides the classes' own. The 2.x API (``start()``,
+    shapes, ``--stop-timeout``, ``--iterations``, ``environment``) comes
+    from :class:`locust.runners_v2.RunnerV2`.
 
     Raises ValueError if ``locust_classes`` is empty.
     """
@@ -199,8 +209,7 @@ class LocustRunner:
         #: key -> {"count", "msg", "traceback", "nodes": set of node ids}
         self.exceptions = {}
         self.state = STATE_INIT
-        #: The greenlet hatching users right now, or None.
-        self.greenlet = None
+        self._init_v2(options)  # the 2.x state, spawning_greenlet included
         #: Why the last test stopped ("time limit", "request cap", ...), or None.
         self.stop_reason = None
         if self.host:
@@ -236,12 +245,13 @@ class LocustRunner:
         return counts
 
     def split_users(self, count):
-        """``{class: users}`` for ``count`` users, by the classes' ``weight``.
+        """``{class: users}`` for ``count`` users, by the classes' ``weight``
+        (classes with a ``fixed_count`` first; only the classes a 2.x
+        ``start(user_classes=...)`` chose).
 
         Raises ValueError as :func:`weight_split` does.
         """
-        weights = [getattr(cls, "weight", 10) for cls in self.locust_classes]
-        return dict(zip(self.locust_classes, weight_split(count, weights)))
+        return self._split_by_class(count, weight_split)
 
     # -- test lifecycle hooks ---------------------------------------------
 
@@ -258,6 +268,7 @@ class LocustRunner:
         self._cap_handled = False
         self._stopped.clear()
         events.locust_start_hatching.fire()
+        events.test_start.fire(environment=self.environment)
         self._cancel_run_timer()
         if self.run_time:
             self._run_timer = spawn_later(self.run_time, self._time_limit_reached)
@@ -277,11 +288,13 @@ class LocustRunner:
     def reset_statistics(self):
         """Zero the statistics (the dashboard's reset, ``--reset-stats``)."""
         self.stats.reset_all()
+        events.reset_stats.fire()
 
     def finish_stop(self):
         """The test is over: state stopped, :meth:`wait` returns."""
         self.state = STATE_STOPPED
         events.locust_stop_hatching.fire()
+        events.test_stop.fire(environment=self.environment)
         self._stopped.set()
 
     def wait(self, timeout=None):
@@ -328,9 +341,9 @@ class LocustRunner:
             logger.info("Hatching and swarming %d users at the rate %g users/s...",
                         len(order), hatch_rate)
         self._hatch_generation += 1
-        self.greenlet = spawn(self._hatch, order, hatch_rate, self._hatch_generation)
+        self.spawning_greenlet = spawn(self._hatch, order, hatch_rate, self._hatch_generation)
         if wait:
-            self.greenlet.join()
+            self.spawning_greenlet.join()
 
     def _hatch(self, order, rate, generation):
         hub = get_hub()
@@ -346,7 +359,7 @@ class LocustRunner:
             self._spawn_user(cls)
         if generation != self._hatch_generation or self.state != STATE_HATCHING:
             return
-        self.greenlet = None
+        self.spawning_greenlet = None
         counts = self.user_counts()
         logger.info("All locusts hatched: %s", ", ".join(
             "%s: %d" % (cls.__name__, n) for cls, n in counts.items()))
@@ -358,7 +371,7 @@ class LocustRunner:
 
     def _cancel_hatching(self):
         self._hatch_generation += 1
-        glet, self.greenlet = self.greenlet, None
+        glet, self.spawning_greenlet = self.spawning_greenlet, None
         if glet is not None and glet is not getcurrent():
             glet.kill(block=False)
 
@@ -373,7 +386,7 @@ class LocustRunner:
 
     def _run_user(self, cls):
         try:
-            cls().run()
+            self._run_instance(cls)  # creates the user (2.x: with its environment)
         except StopLocust:
             pass
         except Exception as exc:
@@ -515,6 +528,8 @@ class LocustRunner:
             return
         if self.state == STATE_STOPPED and not self._users and self._stopped.is_set():
             return
+        if self._before_stop():  # 2.x: test_stopping, the shape, --stop-timeout
+            return
         self._cancel_hatching()
         self._cancel_run_timer()
         generation = self._hatch_generation
@@ -545,6 +560,7 @@ class LocustRunner:
             events.request_success -= self._on_request
             events.request_failure -= self._on_request
             events.locust_error -= self._on_locust_error
+        self._after_quit()
 
     # -- exceptions -------------------------------------------------------------
 
@@ -590,14 +606,19 @@ class LocalLocustRunner(LocustRunner):
     """
 
 
+#: The 2.x names of the runners.
+Runner = LocustRunner
+LocalRunner = LocalLocustRunner
+
+
 def __getattr__(name):
     # PEP 562: the distributed runners live in their own modules (locust.master,
-    # locust.slave) but keep the original's names here, loaded on first use so
-    # that a local run never imports ZeroMQ.
-    if name == "MasterLocustRunner":
+    # locust.slave) but keep the original's names here (and the 2.x ones),
+    # loaded on first use so that a local run never imports ZeroMQ.
+    if name in ("MasterLocustRunner", "MasterRunner"):
         from .master import MasterLocustRunner
         return MasterLocustRunner
-    if name == "SlaveLocustRunner":
+    if name in ("SlaveLocustRunner", "WorkerRunner"):
         from .slave import SlaveLocustRunner
         return SlaveLocustRunner
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
