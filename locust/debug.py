@@ -8,14 +8,16 @@ For stepping through a locustfile in a debugger, or ``python locustfile.py``::
 It builds an :class:`~locust.env.Environment` (once per process), fires
 ``init`` (with no runner) and ``test_start``, then runs the user in the
 calling greenlet until it stops (``StopUser``, or Ctrl-C). ``test_stop`` and
-``quitting`` are not fired. Each request is printed as one line: type, name,
+``quitting`` are not fired. The script's command line may give the host
+(``python locustfile.py --host http://...``, or ``LOCUST_HOST``) and
+``--tags``/``--exclude-tags``. Each request is printed as one line: type, name,
 response time in ms, and the exception of a failure.
 """
 
-import argparse
 import contextlib
 import inspect
 import os
+import sys
 from datetime import datetime, timezone
 
 from . import events
@@ -80,10 +82,11 @@ def run_single_user(user_class, include_length=False, include_time=False, includ
         setup_logging(loglevel)
     if _env is None:
         from .env import Environment
+        from .main import create_parser
         caller = inspect.stack()[1].filename
-        options = argparse.Namespace(host=os.environ.get("LOCUST_HOST"),
-                                     locustfile=os.path.basename(caller), tags=None,
-                                     exclude_tags=None)
+        options, _unknown = create_parser(add_help=False).parse_known_args(sys.argv[1:])
+        options.host = options.host or os.environ.get("LOCUST_HOST")
+        options.locustfile = os.path.basename(caller)
         _env = Environment(events=events, locustfile=options.locustfile, host=options.host,
                            parsed_options=options)
         PrintListener(_env, include_length=include_length, include_time=include_time,

@@ -45,9 +45,10 @@ class Environment:
     ``available_user_classes``, ``available_shape_classes``. Others are
     accepted and ignored.
 
-    Raises ValueError for an ``events`` other than :mod:`locust.events`, a
-    shape that is not a LoadTestShape instance, two user classes with the
-    same name, or classes that all have weight 0 and no fixed_count.
+    Raises ValueError for an ``events`` other than :mod:`locust.events` or a
+    shape that is not a LoadTestShape instance; creating a runner raises it
+    for two user classes with the same name, or classes that all have
+    weight 0 and no fixed_count.
     """
 
     def __init__(self, *, user_classes=None, shape_class=None, tags=None, exclude_tags=None,
@@ -89,7 +90,6 @@ class Environment:
         #: The statistics (the process's).
         self.stats = global_stats
         self._tasks_filtered = False
-        self._check_classes()
 
     def _check_classes(self):
         names = [cls.__name__ for cls in self.user_classes]
@@ -137,6 +137,7 @@ class Environment:
             raise RunnerAlreadyExistsError("Environment.runner already exists (%r)" % (self.runner,))
         if not self.user_classes:
             raise ValueError("Environment has no user_classes to run")
+        self._check_classes()
         self._filter_tasks_by_tags()
         runner = runner_class(self.user_classes, self._options(**extra), self.stats)
         runner.environment = self
@@ -194,8 +195,7 @@ class Environment:
         tags = self.tags if self.tags is not None else getattr(options, "tags", None)
         exclude = self.exclude_tags if self.exclude_tags is not None else \
             getattr(options, "exclude_tags", None)
-        if tags is None and not exclude:
-            return
+        # Always walked: with no tags it puts back what an earlier run filtered out.
         tags = set(tags) if tags is not None else None
         exclude = set(exclude) if exclude else None
         for user_class in self.user_classes:

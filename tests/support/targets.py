@@ -1,15 +1,19 @@
 """A stdlib HTTP server (not built on the engine) that counts every request it receives.
 
-Routes, for any method: ``/fail...`` answers 500, ``/missing`` 404, anything
-else 200 with a short body.  ``count`` is what the target saw: the side of
-every "reported == served" check.
+Routes, for any method: ``/fail...`` answers 500, ``/missing`` 404,
+``/json...`` 200 with a small JSON object, anything else 200 with a short
+body.  ``count`` is what the target saw: the side of every "reported ==
+served" check; ``paths`` the same per path.
 """
 
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["CountingServer"]
+__all__ = ["CountingServer", "JSON_BODY"]
+
+#: What ``/json...`` answers.
+JSON_BODY = b'{"greeting": "hello", "name": "/json-named", "requestId": 7, "bar": 42}'
 
 
 class _CountingHandler(BaseHTTPRequestHandler):
@@ -22,6 +26,8 @@ class _CountingHandler(BaseHTTPRequestHandler):
     def _handle(self):
         with self.server.lock:
             self.server.count += 1
+            path = self.path.split("?", 1)[0]
+            self.server.paths[path] = self.server.paths.get(path, 0) + 1
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
@@ -31,9 +37,11 @@ class _CountingHandler(BaseHTTPRequestHandler):
             status = 404
         else:
             status = 200
-        body = b"hello from the counting target"
+        body, kind = b"hello from the counting target", "text/html"
+        if self.path.startswith("/json"):
+            body, kind = JSON_BODY, "application/json"
         self.send_response(status)
-        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -50,6 +58,8 @@ class CountingServer(ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _CountingHandler)
         self.count = 0
+        #: {path (without the query): requests received}
+        self.paths = {}
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever,
                                        kwargs={"poll_interval": 0.05}, daemon=True)
