@@ -145,8 +145,9 @@ def _import_hint(exc):
             return ("No module named %r: this Locust runs on its own engine, not gevent: "
                     "use locust.engine (spawn, spawn_later, sleep, Group, Timeout) instead"
                     % module)
-        if module.startswith("locust.contrib.fasthttp"):
-            return "No module named %r: use from locust import FastHttpUser" % module
+        if module.startswith("locust.contrib"):
+            return ("No module named %r: for FastHttpUser, use from locust import FastHttpUser"
+                    % module)
         return ("No module named %r: not part of this Locust (see the README, 'Coming from "
                 "Locust 2.x')" % module)
     return None
