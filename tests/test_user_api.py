@@ -264,7 +264,7 @@ class TestUserClasses:
 class TestWaits:
     def test_wait_functions(self, monkeypatch):
         waits = [between(1, 3)(None) for _ in range(200)]
-        assert 1 <= min(waits) and max(waits) <= 3 and max(waits) - min(waits) > 1
+        assert min(waits) >= 1 and max(waits) <= 3 and max(waits) - min(waits) > 1
         assert constant(2.5)(None) == 2.5
 
         clock = [100.0]
@@ -487,7 +487,7 @@ def test_users_get_their_environment_and_test_events_fire(runners, listen):
             seen.append(self.environment)
 
     class Old(Locust):
-        class task_set(TaskSet):  # noqa: N801 - the 0.7 spelling
+        class task_set(TaskSet):
             @task
             def look(self):
                 seen.append(self.locust.environment)
@@ -589,3 +589,39 @@ def test_runner_created_the_07_way_gets_an_environment(runners):
     runners.append(runner)
     env = runner.environment
     assert env.runner is runner and env.host == "http://h:1" and runner.environment is env
+
+
+def test_user_error_fires_beside_locust_error(runners, listen, monkeypatch):
+    monkeypatch.setattr(TaskSet, "_sleep", lambda self, seconds: None)
+    seen = []
+    listen(events.user_error, lambda user_instance, exception, tb, **kw: seen.append(("2.x", exception)))
+    listen(events.locust_error, lambda locust_instance, exception, tb: seen.append(("0.7", exception)))
+
+    class Failing(User):
+        @task
+        def boom(self):
+            if len(seen) >= 2:
+                raise StopUser()
+            raise KeyError("boom")
+
+    Failing(Environment()).run()
+    assert [label for label, _ in seen] == ["0.7", "2.x"]
+    assert seen[0][1] is seen[1][1]
+
+
+def test_stop_test_from_a_user_stops_the_test(runners):
+    from locust.exception import StopTest
+
+    class Stopper(User):
+        wait_time = constant(0.01)
+
+        @task
+        def stop(self):
+            raise StopTest("enough")
+
+    env = Environment(user_classes=[Stopper, _idle_user("Idle")])
+    runner = env.create_local_runner()
+    runners.append(runner)
+    runner.start(4, 1000)
+    assert runner.wait(10)
+    assert runner.stop_reason == "StopTest" and runner.user_count == 0
