@@ -7,8 +7,10 @@ What a locustfile needs is importable from here, in either API::
 
 ``locust.web`` (the dashboard, which needs bottle) is imported only when it
 is first asked for (``from locust import web`` or ``locust.web``), so that
-importing locust stays light for slaves and scripts that never serve it;
-``run_single_user`` (which needs the runners) likewise on first use.
+importing locust stays light for slaves and scripts that never serve it.
+The 2.x names (``HttpUser``, ``between``, ``LoadTestShape``,
+``run_single_user``, ...) are imported on first use too: a 0.7 locustfile
+never loads them.
 """
 
 import importlib
@@ -19,12 +21,6 @@ __version__ = "0.8.0.dev0"
 from . import events
 from .core import HttpLocust, Locust, TaskSet, task
 from .exception import InterruptTaskSet, RescheduleTaskImmediately, ResponseError, StopLocust
-from .shape import LoadTestShape
-from .user import wait_time
-from .user.sequential_taskset import SequentialTaskSet
-from .user.task import tag
-from .user.users import FastHttpUser, HttpUser, User
-from .user.wait_time import between, constant, constant_pacing, constant_throughput
 
 # ``web`` is deliberately left out: ``from locust import *`` in a locustfile
 # should not import bottle.  Import it by name.
@@ -37,18 +33,30 @@ __all__ = [
 ]
 
 _LAZY_SUBMODULES = ("web",)
-#: Names imported from a submodule on first use: (module, attribute).
-_LAZY_NAMES = {"run_single_user": ("debug", "run_single_user")}
+#: Names imported from a submodule on first use: name -> (module, attribute or None).
+_LAZY_NAMES = {
+    "User": ("user.users", "User"), "HttpUser": ("user.users", "HttpUser"),
+    "FastHttpUser": ("user.users", "FastHttpUser"),
+    "SequentialTaskSet": ("user.sequential_taskset", "SequentialTaskSet"),
+    "tag": ("user.task", "tag"), "wait_time": ("user.wait_time", None),
+    "between": ("user.wait_time", "between"), "constant": ("user.wait_time", "constant"),
+    "constant_pacing": ("user.wait_time", "constant_pacing"),
+    "constant_throughput": ("user.wait_time", "constant_throughput"),
+    "LoadTestShape": ("shape", "LoadTestShape"), "run_single_user": ("debug", "run_single_user"),
+}
 
 
 def __getattr__(name):
-    """Import ``locust.web`` or ``run_single_user`` on first access (PEP 562);
+    """Import ``locust.web`` and the 2.x names on first access (PEP 562);
     raises AttributeError otherwise."""
     if name in _LAZY_SUBMODULES:
         return importlib.import_module("." + name, __name__)
     if name in _LAZY_NAMES:
-        module, attr = _LAZY_NAMES[name]
-        return getattr(importlib.import_module("." + module, __name__), attr)
+        module_name, attr = _LAZY_NAMES[name]
+        module = importlib.import_module("." + module_name, __name__)
+        value = module if attr is None else getattr(module, attr)
+        globals()[name] = value  # once: later lookups are plain attribute reads
+        return value
     raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 

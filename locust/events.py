@@ -36,8 +36,6 @@ from ``request`` only after every listener of both sides has run, so a
 listener that stops its user never keeps a request out of the statistics.
 """
 
-import contextlib
-import inspect
 import logging
 import time
 
@@ -109,9 +107,8 @@ class EventHook:
         for handler in (reversed(self._handlers) if reverse else self._handlers):
             handler(**kwargs)
 
-    @contextlib.contextmanager
     def measure(self, request_type, name, response_length=0, context=None):
-        """Time the ``with`` block and fire this hook as a request (2.x).
+        """Time a ``with`` block and fire this hook as a request (2.x).
 
         Meant for :data:`request`: the block gets the request's arguments as
         a dict it may change; an exception in the block marks the request as
@@ -120,17 +117,32 @@ class EventHook:
             with events.request.measure("grpc", "SayHello") as meta:
                 meta["response"] = stub.SayHello(...)
         """
-        started = time.perf_counter()
-        meta = {"request_type": request_type, "name": name,
-                "response_length": response_length, "context": context or {},
-                "exception": None, "start_time": time.time()}
-        try:
-            yield meta
-        except Exception as exc:
+        return _Measure(self, {"request_type": request_type, "name": name,
+                               "response_length": response_length, "context": context or {},
+                               "exception": None})
+
+
+class _Measure:
+    """The context manager of :meth:`EventHook.measure`."""
+
+    __slots__ = ("_hook", "_meta", "_started")
+
+    def __init__(self, hook, meta):
+        self._hook = hook
+        self._meta = meta
+
+    def __enter__(self):
+        self._meta["start_time"] = time.time()
+        self._started = time.perf_counter()
+        return self._meta
+
+    def __exit__(self, exc_type, exc, tb):
+        meta = self._meta
+        if isinstance(exc, Exception):
             meta["exception"] = exc
-        finally:
-            meta["response_time"] = (time.perf_counter() - started) * 1000
-            self.fire(**meta)
+        meta["response_time"] = (time.perf_counter() - self._started) * 1000
+        self._hook.fire(**meta)
+        return isinstance(exc, Exception)
 
 
 class _GuardedHook(EventHook):
@@ -172,6 +184,7 @@ class _AdaptiveHook(EventHook):
         key = id(handler)
         takes = self._takes.get(key)
         if takes is None:
+            import inspect  # only when this hook fires: importing locust stays light
             try:
                 params = inspect.signature(handler).parameters.values()
             except (TypeError, ValueError):

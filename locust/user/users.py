@@ -14,8 +14,6 @@ subclass that does not say so is concrete. ``weight`` (default 1) and
 attribute (``task_set``, ``min_wait``/``max_wait``) what to write instead.
 """
 
-import contextlib
-import json
 import logging
 
 from ..core import HttpLocust, Locust, TaskSet, TaskSetMeta
@@ -220,7 +218,6 @@ class FastHttpUser(User):
         _require_host(self)
         self.client = _new_fast_session(self)
 
-    @contextlib.contextmanager
     def rest(self, method, url, headers=None, **kwargs):
         """A JSON request in a ``with`` block; ``response.js`` is the parsed body.
 
@@ -228,11 +225,16 @@ class FastHttpUser(User):
         reports the request as failed when the body is not JSON, and turns an
         exception raised in the block into a failure of the request.
         """
+        import contextlib  # only for rest(): importing locust stays light
+        return contextlib.contextmanager(self._rest)(method, url, headers, **kwargs)
+
+    def _rest(self, method, url, headers, **kwargs):
         merged = {"Content-Type": "application/json", "Accept": "application/json"}
         merged.update(headers or {})
         with self.client.request(method, url, headers=merged, catch_response=True, **kwargs) as resp:
             resp.js = None
             if resp.text:
+                import json  # only for rest(): importing locust stays light
                 try:
                     resp.js = json.loads(resp.text)
                 except ValueError:
