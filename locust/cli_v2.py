@@ -1,10 +1,5 @@
 """The command line's share of the 2.x user API, kept out of ``locust.main``.
 
-- :func:`argument_extras`: the keywords a 2.x locustfile's
-  ``init_command_line_parser`` listener passes to ``parser.add_argument``
-  (``env_var``, ``include_in_web_ui``, ``is_secret``, ``is_required``,
-  ``is_multiple``) are taken off and stored on the argparse action;
-  ``env_var`` supplies the default when that variable is set.
 - :func:`prepare_classes`: the user classes that can run, after the mix-up
   checks (one line each) and ``--tags`` / ``--exclude-tags``.
 - :func:`pick_shape`, :func:`make_environment`: the load shape and the
@@ -21,14 +16,10 @@ import os
 from . import events
 from .engine import sleep
 
-__all__ = ["EXTRA_ARGUMENT_KEYS", "UsageError", "argument_extras", "apply_argument_extras",
-           "prepare_classes", "pick_shape", "make_environment", "fire_init", "start_test",
-           "serve_until_quit"]
+__all__ = ["UsageError", "prepare_classes", "pick_shape", "make_environment", "fire_init",
+           "start_test", "serve_until_quit"]
 
 logger = logging.getLogger("locust.main")
-
-#: The 2.x ``add_argument`` keywords argparse does not know.
-EXTRA_ARGUMENT_KEYS = ("env_var", "include_in_web_ui", "is_secret", "is_required", "is_multiple")
 
 
 class UsageError(Exception):
@@ -38,24 +29,6 @@ class UsageError(Exception):
         super().__init__("\n".join(lines))
         self.lines = lines
         self.exit_code = exit_code
-
-
-def argument_extras(kwargs):
-    """Take the 2.x keywords out of ``add_argument`` keyword arguments; returns them."""
-    return {key: kwargs.pop(key) for key in EXTRA_ARGUMENT_KEYS if key in kwargs}
-
-
-def apply_argument_extras(action, extras):
-    """Store what the 2.x keywords mean on ``action``; ``env_var`` sets its default."""
-    action.env_var = extras.get("env_var")
-    action.include_in_web_ui = extras.get("include_in_web_ui", True)
-    action.is_secret = extras.get("is_secret", False)
-    action.is_required = extras.get("is_required", False)
-    action.is_multiple = extras.get("is_multiple", False)
-    value = os.environ.get(action.env_var) if action.env_var else None
-    if value is not None:
-        # argparse applies the option's type to a string default.
-        action.default = value.split() if action.nargs in ("*", "+") else value
 
 
 def prepare_classes(classes, options):

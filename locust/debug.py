@@ -82,9 +82,9 @@ def run_single_user(user_class, include_length=False, include_time=False, includ
         setup_logging(loglevel)
     if _env is None:
         from .env import Environment
-        from .main import create_parser
+        from .argument_parser import create_parser
         caller = inspect.stack()[1].filename
-        options, _unknown = create_parser(add_help=False).parse_known_args(sys.argv[1:])
+        options, _unknown = create_parser().parse_known_args(sys.argv[1:])
         options.host = options.host or os.environ.get("LOCUST_HOST")
         options.locustfile = os.path.basename(caller)
         _env = Environment(events=events, locustfile=options.locustfile, host=options.host,

@@ -127,6 +127,8 @@ class SlaveNode:
         self.last_seen = now
         #: True from a hatch until its client_stopped: its final report is owed.
         self.busy = False
+        #: The slave process's CPU use (percent of a core) in its last heartbeat, or None.
+        self.cpu_percent = None
 
 
 class MasterLocustRunner(LocustRunner):
@@ -472,6 +474,7 @@ class MasterLocustRunner(LocustRunner):
     def _on_heartbeat(self, node, data):
         if data.get("user_count") is not None and node.state != STATE_STOPPED:
             node.user_count = data["user_count"]
+        node.cpu_percent = data.get("cpu")
 
     def _heartbeat_loop(self):
         hub = get_hub()

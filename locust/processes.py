@@ -104,9 +104,12 @@ def start_local_slaves(options, classes, runner):
 
 def slave_command(options, locustfile, class_names, master_host, master_port, exit_timeout):
     """The command line of one slave child."""
-    # The user API's flags first: --tags takes several values, so an option
-    # must follow it, not the class names.
-    cmd = [sys.executable, "-m", "locust", "-f", locustfile, *user_api_flags(options), "--slave",
+    # --processes 0: a child never starts children of its own, whatever a
+    # locust.conf or LOCUST_PROCESSES the parent was started with says. The
+    # user API's flags come before the others: --tags takes several values,
+    # so an option must follow it, not the class names.
+    cmd = [sys.executable, "-m", "locust", "-f", locustfile, *user_api_flags(options),
+           "--slave", "--processes", "0",
            "--master-host", master_host, "--master-port", str(master_port),
            "-L", options.loglevel]
     if getattr(options, "heartbeat_interval", None):

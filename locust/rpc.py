@@ -49,6 +49,9 @@ HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_LIVENESS = 3
 #: Seconds between two statistics reports of a slave.
 REPORT_INTERVAL = 3.0
+#: Highest CPU percentage a heartbeat may carry (a process on many cores
+#: can pass 100%).
+MAX_CPU_PERCENT = 100_000
 #: Longest node id accepted (a ZeroMQ identity is at most 255 bytes).
 MAX_NODE_ID = 255
 
@@ -170,7 +173,8 @@ SLAVE_TO_MASTER = {
     "exception": _fields(msg=_is_str, traceback=_is_str),
     "client_stopped": _anything,
     "quit": _anything,
-    "heartbeat": _fields(state=_optional(_is_str), user_count=_optional(_is_count)),
+    "heartbeat": _fields(state=_optional(_is_str), user_count=_optional(_is_count),
+                         cpu=_optional(lambda v: _is_number(v) and 0 <= v <= MAX_CPU_PERCENT)),
 }
 #: Types a master may send a slave.
 MASTER_TO_SLAVE = {

@@ -193,6 +193,10 @@ class LocustRunner(RunnerV2):
     stop_grace = 5.0
     #: The id this process reports in the exceptions' "nodes".
     node_id = "local"
+    #: This process's CPU use (percent of a core) at the last sample, and the
+    #: generator-saturation warning (None until then): see locust.saturation.
+    cpu_percent = None
+    cpu_warning = None
 
     def __init__(self, locust_classes, options=None, stats=None):
         if not locust_classes:

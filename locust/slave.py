@@ -249,7 +249,8 @@ class SlaveLocustRunner(LocustRunner):
         hub = get_hub()
         self._announce()
         while True:
-            self._send("heartbeat", {"state": self.state, "user_count": self.user_count},
+            self._send("heartbeat", {"state": self.state, "user_count": self.user_count,
+                                     "cpu": getattr(self, "cpu_percent", None)},
                        sock=self._heartbeats)
             now = hub.clock()
             silent = now - self._last_master

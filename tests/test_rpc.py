@@ -155,3 +155,13 @@ def test_rate_limited_log(caplog):
         log.warning("bad frame %d", 100)
     messages = [r.getMessage() for r in caplog.records]
     assert messages[3:] == ["97 more similar warnings were not logged", "bad frame 100"]
+
+
+def test_heartbeat_cpu_field_is_checked():
+    for cpu in (None, 0, 57.5, 180.0):
+        data = {"state": "running", "user_count": 1, "cpu": cpu}
+        assert rpc.decode(rpc.encode("heartbeat", data, "n1"), rpc.SLAVE_TO_MASTER).data == data
+    for cpu in (-1, float("nan"), float("inf"), "90", True, rpc.MAX_CPU_PERCENT + 1):
+        frame = rpc.encode("heartbeat", {"state": "running", "user_count": 1, "cpu": cpu}, "n1")
+        with pytest.raises(rpc.MessageError, match="'cpu'"):
+            rpc.decode(frame, rpc.SLAVE_TO_MASTER)
