@@ -81,8 +81,8 @@ def run_single_user(user_class, include_length=False, include_time=False, includ
         from .log import setup_logging
         setup_logging(loglevel)
     if _env is None:
-        from .env import Environment
         from .argument_parser import create_parser
+        from .env import Environment
         caller = inspect.stack()[1].filename
         options, _unknown = create_parser().parse_known_args(sys.argv[1:])
         options.host = options.host or os.environ.get("LOCUST_HOST")

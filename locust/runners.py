@@ -50,6 +50,7 @@ from greenlet import getcurrent
 from . import events
 from .engine import Event, GreenletExit, get_hub, joinall, sleep, spawn, spawn_later
 from .exception import StopLocust
+from .history import StatsHistory
 from .runners_v2 import STATE_STOPPING_USERS, RunnerV2
 from .stats import global_stats
 
@@ -197,6 +198,11 @@ class LocustRunner(RunnerV2):
     #: generator-saturation warning (None until then): see locust.saturation.
     cpu_percent = None
     cpu_warning = None
+    #: Whether this runner keeps a history of its tests (:attr:`history`).
+    record_history = True
+    #: Seconds after which a second's statistics are complete here (the
+    #: history writes a sample only then): at once in one process.
+    history_delay = 1.0
 
     def __init__(self, locust_classes, options=None, stats=None):
         if not locust_classes:
@@ -212,6 +218,8 @@ class LocustRunner(RunnerV2):
         self.stats = global_stats if stats is None else stats
         #: key -> {"count", "msg", "traceback", "nodes": set of node ids}
         self.exceptions = {}
+        #: The samples of the current test (:class:`locust.history.StatsHistory`).
+        self.history = StatsHistory(self, delay=self.history_delay)
         self.state = STATE_INIT
         self._init_v2(options)  # the 2.x state, spawning_greenlet included
         #: Why the last test stopped ("time limit", "request cap", ...), or None.
@@ -268,6 +276,8 @@ class LocustRunner(RunnerV2):
         self.stats.clear_all()
         self.stats.max_requests = self.num_requests
         self.exceptions = {}
+        if self.record_history:
+            self.history.start()
         self.stop_reason = None
         self._cap_handled = False
         self._stopped.clear()
@@ -290,12 +300,17 @@ class LocustRunner(RunnerV2):
             self.reset_statistics()
 
     def reset_statistics(self):
-        """Zero the statistics (the dashboard's reset, ``--reset-stats``)."""
+        """Zero the statistics, drop the exceptions and restart the history
+        (the dashboard's reset, ``--reset-stats``): nothing measured before
+        it is shown after it."""
         self.stats.reset_all()
+        self.exceptions = {}
+        self.history.clear()
         events.reset_stats.fire()
 
     def finish_stop(self):
         """The test is over: state stopped, :meth:`wait` returns."""
+        self.history.stop()
         self.state = STATE_STOPPED
         events.locust_stop_hatching.fire()
         events.test_stop.fire(environment=self.environment)

@@ -19,12 +19,14 @@ saturated, as well as judging the master process itself.
 
 import logging
 import os
+import resource
+import sys
 import time
 
 from .engine import sleep, spawn
 
 __all__ = ["CPU_THRESHOLD", "SUSTAINED_SECONDS", "SAMPLE_INTERVAL", "Sustained",
-           "process_cpu_seconds", "CpuMonitor"]
+           "process_cpu_seconds", "rss_bytes", "CpuMonitor"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,21 @@ def process_cpu_seconds():
     """User + system CPU seconds this process has used."""
     times = os.times()
     return times.user + times.system
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def rss_bytes():
+    """This process's resident memory in bytes (now on Linux, the peak
+    elsewhere); a slave sends it with its heartbeats."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # ru_maxrss is in KB on Linux, in bytes on macOS.
+        return peak if sys.platform == "darwin" else peak * 1024
 
 
 class Sustained:

@@ -154,7 +154,7 @@ def runs(tmp_path_factory):
             served = target.count
             target.close()
             # Requested on purpose without a report (an exception in a catch_response block).
-            unreported = getattr(target, "paths", {}).get("/missing-rescheduled", 0)
+            unreported = getattr(target, "counts", {}).get("/missing-rescheduled", 0)
             result = {"rc": rc, "out": out, "err": err, "served": served - unreported,
                       "unreported": unreported}
             if os.path.exists(str(tmp / name) + "_requests.csv"):

@@ -131,7 +131,7 @@ def test_a_07_and_a_2x_locustfile_in_one_distributed_run(tmp_path, counting_targ
     requests, failures = csv_total(tmp_path / "out")
     assert failures == 0
     assert requests == counting_target.count
-    assert counting_target.paths.get("/old", 0) > 0 and counting_target.paths.get("/new", 0) > 0
+    assert counting_target.counts.get("/old", 0) > 0 and counting_target.counts.get("/new", 0) > 0
     assert "init on MasterLocustRunner" in master.out
     assert all("init on SlaveLocustRunner" in slave.out for slave in slaves)
 

@@ -101,8 +101,8 @@ def test_class_picker_runs_the_chosen_classes(start_web, counting_target):
         page.locator("#swarm-form button[type=submit]").click()
         assert wait_until(lambda: stats(base)["user_count"] == 4, timeout=15, sleep=time.sleep)
         browser.close()
-    assert wait_until(lambda: counting_target.paths.get("/write", 0) > 5, timeout=15, sleep=time.sleep)
-    assert "/read" not in counting_target.paths
+    assert wait_until(lambda: counting_target.counts.get("/write", 0) > 5, timeout=15, sleep=time.sleep)
+    assert "/read" not in counting_target.counts
     names = {row["name"] for row in stats(base)["stats"]}
     assert "/write" in names and "/read" not in names
 
@@ -119,4 +119,4 @@ def test_start_button_runs_the_shape(start_web, counting_target):
         page.locator("#swarm-form button[type=submit]").click()
         assert wait_until(lambda: stats(base)["user_count"] == 3, timeout=15, sleep=time.sleep)
         browser.close()
-    assert wait_until(lambda: counting_target.paths.get("/read", 0) > 5, timeout=15, sleep=time.sleep)
+    assert wait_until(lambda: counting_target.counts.get("/read", 0) > 5, timeout=15, sleep=time.sleep)

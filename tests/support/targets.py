@@ -3,11 +3,13 @@
 Routes, for any method: ``/fail...`` answers 500, ``/missing`` 404,
 ``/json...`` 200 with a small JSON object, anything else 200 with a short
 body.  ``count`` is what the target saw: the side of every "reported ==
-served" check; ``paths`` the same per path.
+served" check; ``counts`` the same per path.  Setting ``delay`` (seconds)
+makes every answer that much slower from then on.
 """
 
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 __all__ = ["CountingServer", "JSON_BODY"]
@@ -26,8 +28,10 @@ class _CountingHandler(BaseHTTPRequestHandler):
     def _handle(self):
         with self.server.lock:
             self.server.count += 1
-            path = self.path.split("?", 1)[0]
-            self.server.paths[path] = self.server.paths.get(path, 0) + 1
+            path = self.path.split("?")[0]
+            self.server.counts[path] = self.server.counts.get(path, 0) + 1
+        if self.server.delay:
+            time.sleep(self.server.delay)
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
@@ -58,8 +62,10 @@ class CountingServer(ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _CountingHandler)
         self.count = 0
-        #: {path (without the query): requests received}
-        self.paths = {}
+        #: path -> requests received.
+        self.counts = {}
+        #: Seconds every answer waits before it is sent.
+        self.delay = 0.0
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever,
                                        kwargs={"poll_interval": 0.05}, daemon=True)
