@@ -478,6 +478,9 @@ class TaskSet(metaclass=TaskSetMeta):
         """Pop the first task of the queue and execute it."""
         entry = self._task_queue.pop(0)
         task = entry["callable"]
+        if self.locust._iterations_left is None:  # the usual case: nothing to count
+            self.execute_task(task, *entry["args"], **entry["kwargs"])
+            return
         try:
             self.execute_task(task, *entry["args"], **entry["kwargs"])
         finally:
