@@ -9,6 +9,9 @@
     spawn(stats_history, env.runner)     # appends a row to stats.history every 5 s
 
 (Locust 2.x spawns them with ``gevent.spawn``; here ``locust.engine.spawn``.)
+The dashboard does not need ``stats_history``: each runner keeps its own
+history (:mod:`locust.history`); this loop fills ``stats.history`` for
+scripts that read it.
 """
 
 import time
