@@ -33,7 +33,7 @@ from .runners import parse_timespan
 
 __all__ = ["LocustArgumentParser", "create_parser", "add_custom_group", "command_line_dests",
            "EXIT_CODES_HELP",
-           "non_negative_int", "positive_int", "positive_float", "timespan", "port"]
+           "non_negative_int", "positive_int", "positive_float", "timespan", "seconds", "port"]
 
 #: The exit statuses, for --help and the README.
 EXIT_CODES_HELP = """\
@@ -128,6 +128,17 @@ def timespan(text):
         return parse_timespan(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def seconds(text):
+    """Seconds as a number (``2.5``) or a time span (``10s``, ``1m``) (argparse type)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return timespan(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be 0 or more seconds: %r" % text)
+    return value
 
 
 def port(text):
@@ -293,7 +304,8 @@ def create_parser():
 
     add = parser.add_argument
     add("-f", "--locustfile", default="locustfile", metavar="FILE",
-        help="Python module file to import, e.g. '../other.py' (default: locustfile)")
+        help="Python module file to import, e.g. '../other.py' (default: locustfile); "
+             "several files separated by commas")
     add("--config", default=None, metavar="FILE", config=False,
         help="Read options from this file too (over ./locust.conf and pyproject.toml)")
     add("-H", "--host", default=None, type=host_url, metavar="URL",
@@ -307,10 +319,12 @@ def create_parser():
         help="Stop after this time, e.g. 30 (seconds), 30s, 5m, 1h30m")
     add("-n", "--num-request", "--num-requests", dest="num_requests", type=positive_int,
         default=None, metavar="N", help="Stop after this many requests (successes + failures)")
-    add("-s", "--stop-timeout", dest="stop_timeout", type=non_negative_float, default=None,
-        metavar="SECONDS", help="Seconds a stopping user may take to finish the request it has "
-                                "on the wire (default 5); one still running then is counted as "
-                                "a failure, 'request interrupted by stop'")
+    add("-i", "--iterations", type=positive_int, default=None, metavar="N",
+        help="Each user stops after N tasks; the test ends when all have")
+    add("-s", "--stop-timeout", dest="stop_timeout", type=seconds, default=None, metavar="SECONDS",
+        help="When the test stops, let users finish their current task, for at most SECONDS; "
+             "a request still on the wire then is counted as a failure ('request interrupted "
+             "by stop'). Default: each user stops after the request it is making, at most 5 s")
     add("-l", "--list", dest="list_commands", action="store_true", config=False,
         help="List the Locust classes and exit")
     add("locust_classes", nargs="*", metavar="LocustClass",
@@ -326,6 +340,12 @@ def create_parser():
         help="Start the test at once, without the web interface")
     add("--web-auth", default=None, metavar="USER:PASSWORD",
         help="Require HTTP basic authentication for the web interface")
+    add("--autostart", action="store_true",
+        help="With the web UI: start the test at once, as --headless would (-u, -r, -t)")
+    add("--autoquit", type=non_negative_int, default=None, metavar="SECONDS",
+        help="With --autostart: quit SECONDS after the test has stopped (default: keep serving)")
+    add("--class-picker", dest="class_picker", action="store_true",
+        help="Let the web UI's start form choose which user classes run")
 
     dist = parser.add_argument_group(
         "Distributed options", "One master splits the users over slaves (workers), "
@@ -368,8 +388,13 @@ def create_parser():
                                 "(default 3, at least 0.5): the requests of the last interval "
                                 "of a slave that dies are lost")
 
-    # Shown once it has options (a group without any is left out of --help).
-    parser.add_argument_group("Tag options")
+    tags = parser.add_argument_group(
+        "Tag options", "Run only some tasks, by the tags of @tag; exclusion wins.")
+    add = tags.add_argument
+    add("-T", "--tags", nargs="*", default=None, metavar="TAG",
+        help="Run only the tasks tagged with one of these tags")
+    add("-E", "--exclude-tags", dest="exclude_tags", nargs="*", default=None, metavar="TAG",
+        help="Do not run the tasks tagged with one of these tags")
 
     stats = parser.add_argument_group("Statistics and report options")
     add = stats.add_argument

@@ -87,6 +87,7 @@ __all__ = [
 ]
 
 _perf_counter = time.perf_counter
+_GLOBAL_REQUEST = events.request
 _time = time.time
 
 
@@ -191,7 +192,9 @@ class HttpSession(SessionCore):
     @request_event.setter
     def request_event(self, hook):
         self._request_event_given = hook
-        self._request_event = own_request_event(hook)
+        # Kept as given: whether the global events.request has listeners is
+        # looked at per request (a listener may be added later).
+        self._request_event = hook
 
     @property
     def headers(self):
@@ -340,9 +343,12 @@ class HttpSession(SessionCore):
             content = response._content
             length = len(content) if content else 0
 
-        if catch_response or self._request_event is not None:
+        event = self._request_event
+        if event is not None and event is _GLOBAL_REQUEST and not event._handlers:
+            event = None  # nobody listens to the 2.x hook: the 0.7 pair reports the same
+        if catch_response or event is not None:
             return self._report_meta(method, name, response_time, length, response, context,
-                                     start, catch_response)
+                                     start, catch_response, event)
         # The 0.7 events, inline: this is the path of every plain request.
         code = response.status_code
         if response.error is None and not 400 <= code < 600:
@@ -361,20 +367,21 @@ class HttpSession(SessionCore):
             name = self.request_name or (
                 target.path if extra is None or extra.path is None else extra.path)
         response_time = (_perf_counter() - start) * 1000.0
-        if self._request_event is None:
+        event = own_request_event(self._request_event)
+        if event is None:
             events.request_failure.fire(request_type=method, name=name,
                                         response_time=response_time, exception=exc)
             return
         user_context = getattr(self.user, "context", None)
         if callable(user_context):
             context = {**user_context(), **(context or {})}
-        self._request_event.fire(request_type=method, name=name, response_time=response_time,
-                                 response_length=0, response=None, context=context or {},
-                                 exception=exc, start_time=_time() - (_perf_counter() - start),
-                                 url=target.origin + target.path)
+        event.fire(request_type=method, name=name, response_time=response_time,
+                   response_length=0, response=None, context=context or {},
+                   exception=exc, start_time=_time() - (_perf_counter() - start),
+                   url=target.origin + target.path)
 
     def _report_meta(self, method, name, response_time, length, response, context, start,
-                     catch_response):
+                     catch_response, event):
         """Report with a request_meta (2.x's request event), or defer it to the ``with`` block.
 
         Returns the response, or the ResponseContextManager for ``catch_response``.
@@ -389,8 +396,8 @@ class HttpSession(SessionCore):
                 "exception": None, "start_time": _time() - (_perf_counter() - start),
                 "url": response.url}
         if catch_response:
-            return ResponseContextManager(response, self._request_event, meta)
+            return ResponseContextManager(response, event, meta)
         if not response.ok:
             meta["exception"] = response.error or response._http_error()
-        report(meta, self._request_event)
+        report(meta, event)
         return response

@@ -24,6 +24,15 @@ The tasks of a TaskSet class are resolved once, when the class is created
 ``random.seed()`` makes a run reproducible; the waits go through
 :meth:`TaskSet._sleep` and the stop timeout through :attr:`TaskSet._clock`,
 both of which tests may replace.
+
+The 2.x user API (:mod:`locust.user`) builds on these classes: ``User`` is
+a ``Locust`` subclass and every 2.x TaskSet is a ``TaskSet``, so what a
+TaskSet does here is shared by both APIs. The 2.x additions live here only
+where the task loop needs them: ``on_stop``, ``wait_time`` (seconds, a
+callable on the TaskSet or the user, taking precedence over
+``min_wait``/``max_wait`` milliseconds), the per-user state a graceful stop
+(``--stop-timeout``) and an iteration limit (``--iterations``) act on, and
+``user`` as another name of ``locust``.
 """
 
 import logging
@@ -33,9 +42,22 @@ from numbers import Integral
 
 from . import events
 from .engine import GreenletExit, sleep
-from .exception import InterruptTaskSet, LocustError, RescheduleTask, RescheduleTaskImmediately, StopLocust
+from .exception import (
+    InterruptTaskSet,
+    LocustError,
+    MissingWaitTimeError,
+    RescheduleTask,
+    RescheduleTaskImmediately,
+    StopLocust,
+    StopTest,
+)
 
-__all__ = ["Locust", "HttpLocust", "TaskSet", "TaskSetMeta", "task"]
+__all__ = ["Locust", "HttpLocust", "TaskSet", "TaskSetMeta", "task",
+           "STATE_RUNNING", "STATE_WAITING", "STATE_STOPPING"]
+
+#: A user's ``_state``: running a task, waiting between tasks, or asked to
+#: stop after its current task (a graceful stop, an iteration limit).
+STATE_RUNNING, STATE_WAITING, STATE_STOPPING = "running", "waiting", "stopping"
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +141,32 @@ class Locust:
     weight = 10
     #: The client a task uses through ``self.client``; none for a plain Locust.
     client = NoClientWarningRaiser()
+    #: Seconds between tasks (2.x): a callable taking the user, e.g.
+    #: ``between(1, 5)``. When set it replaces ``min_wait``/``max_wait``.
+    wait_time = None
+    #: Users of this class started before the weighted ones, whatever
+    #: their weight (2.x); 0: none.
+    fixed_count = 0
+    #: The :class:`~locust.env.Environment` this user runs in (set by the runner).
+    environment = None
 
     #: When False, an exception in a task is still fired as ``locust_error``
     #: but then ends the user instead of being logged; useful when debugging.
     _catch_exceptions = True
+    #: STATE_RUNNING, STATE_WAITING or STATE_STOPPING once running.
+    _state = None
+    #: Tasks this user may still run (``--iterations``); None: no limit.
+    _iterations_left = None
 
     def __init__(self):
         super().__init__()
+
+    def _task_done(self):
+        """One more task finished: count it against ``--iterations``."""
+        left = self._iterations_left - 1
+        self._iterations_left = left
+        if left <= 0:
+            self._state = STATE_STOPPING
 
     def run(self):
         """Run this user's ``task_set`` until it stops; returns when it does.
@@ -164,6 +205,8 @@ class HttpLocust(Locust):
 
     #: Instance of HttpSession created when the user is instantiated.
     client = None
+    #: Marks classes whose host must be an http(s) URL (checked at start-up).
+    _needs_http_host = True
 
     def __init__(self):
         """Create the user and its HttpSession.
@@ -277,8 +320,10 @@ class TaskSet(metaclass=TaskSetMeta):
     the running TaskSet as its parent and runs until it calls
     :meth:`interrupt`; execution then continues in the parent.
 
-    ``parent`` is a Locust or TaskSet instance; raises LocustError otherwise,
-    or when ``min_wait`` is greater than ``max_wait``.
+    ``parent`` is a Locust or TaskSet instance (a User, for the 2.x API);
+    raises LocustError otherwise, or when ``min_wait`` is greater than
+    ``max_wait``. ``on_start`` runs when the TaskSet starts and ``on_stop``
+    when it is left (interrupted, or its user stops).
     """
 
     #: Tasks of this TaskSet: a list of callables, a ``{callable: weight}``
@@ -320,7 +365,7 @@ class TaskSet(metaclass=TaskSetMeta):
             self.min_wait = self.locust.min_wait
         if not self.max_wait:
             self.max_wait = self.locust.max_wait
-        if self.min_wait > self.max_wait:
+        if self.min_wait is not None and self.max_wait is not None and self.min_wait > self.max_wait:
             raise LocustError(
                 "%s: min_wait (%r) is greater than max_wait (%r)"
                 % (type(self).__name__, self.min_wait, self.max_wait))
@@ -329,6 +374,26 @@ class TaskSet(metaclass=TaskSetMeta):
     def client(self):
         """Reference to the ``client`` attribute of the root Locust instance."""
         return self.locust.client
+
+    @property
+    def user(self):
+        """The user (Locust or User instance) this TaskSet belongs to (2.x name of ``locust``)."""
+        return self.locust
+
+    def on_start(self):
+        """Called when the user starts executing this TaskSet; override it."""
+
+    def on_stop(self):
+        """Called when the user leaves this TaskSet (interrupted or stopped); override it."""
+
+    def _call_on_stop(self):
+        # An error in on_stop must not hide why the TaskSet ended.
+        try:
+            self.on_stop()
+        except (StopLocust, StopTest):
+            pass
+        except Exception:
+            log.exception("Unhandled exception in on_stop of %s", type(self).__name__)
 
     # -- the loop ------------------------------------------------------------
 
@@ -349,23 +414,22 @@ class TaskSet(metaclass=TaskSetMeta):
         self.kwargs = kwargs
 
         try:
-            on_start = getattr(self, "on_start", None)
-            if on_start is not None:
-                on_start()
+            self.on_start()
         except InterruptTaskSet as exc:
             raise self._reschedule_for(exc) from exc
 
+        user = self.locust
         while True:
             if self._timed_out():
                 return
             if not self._task_queue and not self.tasks:
-                raise LocustError(
-                    "No tasks defined in %s: use the @task decorator or set the "
-                    "tasks attribute of the TaskSet" % type(self).__name__)
+                self._no_tasks()
             try:
                 if not self._task_queue:
                     self.schedule_task(self.get_next_task())
                 try:
+                    if user._state == STATE_STOPPING:
+                        raise StopLocust()
                     self.execute_next_task()
                 except RescheduleTaskImmediately:
                     pass
@@ -374,20 +438,27 @@ class TaskSet(metaclass=TaskSetMeta):
                 else:
                     self.wait()
             except InterruptTaskSet as exc:
+                self._call_on_stop()
                 raise self._reschedule_for(exc) from exc
-            except StopLocust:
-                raise
-            except GreenletExit:  # a BaseException already; explicit for readers
+            except (StopLocust, StopTest, GreenletExit):
+                self._call_on_stop()
                 raise
             except Exception as exc:
                 tb = exc.__traceback__
                 events.locust_error.fire(locust_instance=self, exception=exc, tb=tb)
-                if not self.locust._catch_exceptions:
+                if events.user_error._handlers:
+                    events.user_error.fire(user_instance=self, exception=exc, tb=tb)
+                if not user._catch_exceptions:
                     raise
                 log.error("Unhandled %s in a task of %s: %s",
                           type(exc).__name__, type(self).__name__, exc,
                           exc_info=(type(exc), exc, tb))
                 self.wait()
+
+    def _no_tasks(self):
+        raise LocustError(
+            "No tasks defined in %s: use the @task decorator or set the "
+            "tasks attribute of the TaskSet" % type(self).__name__)
 
     @staticmethod
     def _reschedule_for(interrupt):
@@ -404,7 +475,18 @@ class TaskSet(metaclass=TaskSetMeta):
     def execute_next_task(self):
         """Pop the first task of the queue and execute it."""
         entry = self._task_queue.pop(0)
-        self.execute_task(entry["callable"], *entry["args"], **entry["kwargs"])
+        task = entry["callable"]
+        if self.locust._iterations_left is None:  # the usual case: nothing to count
+            self.execute_task(task, *entry["args"], **entry["kwargs"])
+            return
+        try:
+            self.execute_task(task, *entry["args"], **entry["kwargs"])
+        finally:
+            # --iterations counts tasks that ran (whatever their outcome);
+            # a nested TaskSet's own tasks count, entering it does not.
+            if self.locust._iterations_left is not None and not (
+                    isinstance(task, type) and issubclass(task, TaskSet)):
+                self.locust._task_done()
 
     def execute_task(self, task, *args, **kwargs):
         """Execute one task with the given arguments.
@@ -454,18 +536,46 @@ class TaskSet(metaclass=TaskSetMeta):
             millis = random.uniform(low, high)
         return millis / 1000.0
 
+    def wait_time(self):
+        """Seconds to wait after a task (the 2.x hook; override it or assign a wait function).
+
+        In order: this TaskSet's own ``min_wait``/``max_wait`` (0.7), else
+        the user's ``wait_time`` (2.x), else the user's
+        ``min_wait``/``max_wait`` milliseconds (0.7, default 1000).
+        Raises MissingWaitTimeError when none is set.
+        """
+        cls = type(self)
+        if cls.min_wait or cls.max_wait:
+            return self.get_wait_secs()
+        user_wait = self.locust.wait_time
+        if user_wait is not None:
+            return user_wait()
+        if self.min_wait is None or self.max_wait is None:
+            raise MissingWaitTimeError(
+                "%s has no wait_time: set one, e.g. wait_time = between(1, 5)"
+                % type(self.locust).__name__)
+        return self.get_wait_secs()
+
     def wait(self):
-        """Sleep a random time between ``min_wait`` and ``max_wait`` milliseconds.
+        """Sleep the time :meth:`wait_time` says (0.7: ``min_wait``..``max_wait`` ms).
 
         The sleep is cut short at the user's ``stop_timeout``, so a user with
-        long waits still stops on time.
+        long waits still stops on time. Raises StopLocust when the user has
+        been asked to stop after its current task.
         """
-        seconds = self.get_wait_secs()
-        timeout = self.locust.stop_timeout
+        user = self.locust
+        if user._state == STATE_STOPPING:
+            raise StopLocust()
+        seconds = self.wait_time()
+        timeout = user.stop_timeout
         if timeout is not None:
             remaining = timeout - (self._clock() - self._time_start)
             seconds = max(0.0, min(seconds, remaining))
+        user._state = STATE_WAITING
         self._sleep(seconds)
+        if user._state == STATE_STOPPING:
+            raise StopLocust()
+        user._state = STATE_RUNNING
 
     def _sleep(self, seconds):
         """Sleep cooperatively; tests override this to record or skip waits."""

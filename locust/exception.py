@@ -2,7 +2,8 @@
 
 __all__ = [
     "LocustError", "ResponseError", "CatchResponseError", "InterruptTaskSet",
-    "StopLocust", "RescheduleTask", "RescheduleTaskImmediately",
+    "StopLocust", "StopUser", "StopTest", "RescheduleTask", "RescheduleTaskImmediately",
+    "MissingWaitTimeError", "RunnerAlreadyExistsError",
 ]
 
 
@@ -35,7 +36,23 @@ class InterruptTaskSet(Exception):
 
 
 class StopLocust(Exception):
-    """Raised in a task, ends that user quietly."""
+    """Raised in a task, ends that user quietly (its ``on_stop`` runs)."""
+
+
+#: The 2.x name of :class:`StopLocust` (the same class: either is caught as the other).
+StopUser = StopLocust
+
+
+class StopTest(Exception):
+    """Raised in a task or ``on_start``: ends the whole test (2.x)."""
+
+
+class MissingWaitTimeError(LocustError):
+    """A user class has no way to compute its wait between tasks."""
+
+
+class RunnerAlreadyExistsError(LocustError):
+    """An Environment already has a runner."""
 
 
 class RescheduleTask(Exception):

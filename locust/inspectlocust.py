@@ -19,7 +19,8 @@ __all__ = ["get_task_ratio_dict", "print_task_ratio", "format_task_ratio"]
 
 def _children(item):
     if issubclass(item, Locust):
-        return item.task_set.tasks if item.task_set is not None else []
+        # A 0.7 class runs its task_set's tasks; a 2.x User its own.
+        return item.task_set.tasks if item.task_set is not None else list(getattr(item, "tasks", None) or [])
     if issubclass(item, TaskSet):
         return item.tasks
     return None

@@ -31,11 +31,19 @@ import socket
 import sys
 from urllib.parse import urlsplit
 
-from . import configuration, events, runners, thresholds
+from . import cli_v2, configuration, events, runners, thresholds
 from .argument_parser import add_custom_group, command_line_dests, create_parser
 from .core import HttpLocust
-from .engine import Event, getcurrent, signal_handler, throw_now
-from .locustfile import LocustfileImportError, find_locustfile, is_locust, load_locustfile
+from .engine import getcurrent, signal_handler, throw_now
+from .exception import LocustError
+from .locustfile import (
+    LocustfileImportError,
+    find_locustfile,
+    is_locust,
+    load_locustfile,
+    load_locustfiles,
+    unusable_classes,
+)
 from .runners import MAX_USERS_PER_PROCESS, LocalLocustRunner, UserCountError
 from .saturation import CpuMonitor
 from .summary import RunReport
@@ -106,6 +114,8 @@ def parse_options(args=None, environ=None, strict=True, parser=None):
         if not sep or not user:
             _usage_error(parser, options, "web_auth", "--web-auth",
                          "must be given as user:password")
+    if options.autoquit is not None and not options.autostart:
+        _usage_error(parser, options, "autoquit", "--autoquit", "only meaningful with --autostart")
     _check_user_count(parser, options)
     return parser, options, options.locust_classes
 
@@ -214,8 +224,8 @@ def _check_hosts(classes, options):
     """An HttpLocust needs a host: an error headless, a warning with the web UI
     (whose form can give one)."""
     for cls in classes:
-        if not issubclass(cls, HttpLocust):
-            continue  # a custom client may take any kind of host
+        if not (issubclass(cls, HttpLocust) or getattr(cls, "_needs_http_host", False)):
+            continue  # a custom client may take any kind of host (HttpUser: needs_http_host)
         if not cls.host:
             message = ("%s has no host: set its host attribute or use --host, e.g. "
                        "--host http://127.0.0.1:8080" % cls.__name__)
@@ -270,8 +280,12 @@ def _install_signal_handlers():
         signal_handler(signum, throw_now, main, KeyboardInterrupt)
 
 
-def _shutdown(runner, report):
-    """Stop the users, fire quitting, print the summary; returns the exit status."""
+def _shutdown(runner, report, environment):
+    """Stop the users, fire quitting, print the summary; returns the exit status.
+
+    A quitting listener may set ``environment.process_exit_code`` (2.x): it
+    replaces the status.
+    """
     try:
         runner.quit()
     except KeyboardInterrupt:
@@ -279,18 +293,25 @@ def _shutdown(runner, report):
         logger.warning("Interrupted again: killing the users without waiting")
         runner.stop(grace=0)
     try:
-        events.quitting.fire()
+        events.quitting.fire(environment=environment, reverse=True)
     except Exception:
         logger.exception("A quitting listener failed")
-    return report.finish()
+    code = report.finish()
+    if environment.process_exit_code is not None:
+        code = environment.process_exit_code
+        logger.info("Exit code %d (set by the locustfile)", code)
+    events.quit.fire(exit_code=code)
+    return code
 
 
-def _run(options, classes, checks):
+def _run(options, classes, checks, shape_class=None, available=None):
     from . import processes
     runner = create_runner(options, classes)
+    environment = cli_v2.make_environment(options, classes, shape_class, available or {}, runner)
     _install_signal_handlers()
     monitor = CpuMonitor(runner).start()
     if options.slave:
+        cli_v2.fire_init(environment, runner, None)
         return processes.run_slave(runner)
     children = None
     num_clients = 1 if options.num_clients is None else options.num_clients
@@ -306,6 +327,9 @@ def _run(options, classes, checks):
                 reason = getattr(exc, "strerror", None) or exc
                 raise CommandLineError("could not start the web interface on %s:%s: %s" % (
                     options.web_host or "*", options.web_port, reason), 1) from None
+            from .web_ui import WebUI
+            environment.web_ui = WebUI.serving(environment, web_server, options)
+        cli_v2.fire_init(environment, runner, environment.web_ui)
         if options.processes:
             children = processes.start_local_slaves(options, classes, runner)
         if options.no_web and options.master:
@@ -318,24 +342,22 @@ def _run(options, classes, checks):
         report.start()
         if options.no_web:
             try:
-                runner.start_hatching(num_clients, options.hatch_rate)
+                cli_v2.start_test(runner, num_clients, options.hatch_rate)  # a shape, or -u/-r
             except UserCountError as exc:  # more users than the slaves can run
                 raise CommandLineError(str(exc), 2) from None
-            except ValueError as exc:  # e.g. every class has weight 0
-                raise CommandLineError(str(exc), 1) from None
-            runner.wait()
+            runner.wait()  # the signal handlers keep the hub from calling this a dead lock
         else:
-            Event().wait()  # until Ctrl-C or SIGTERM
+            cli_v2.serve_until_quit(runner, options, num_clients)
     except KeyboardInterrupt:
         logger.info("Got an interrupt, stopping")
-    except CommandLineError:
+    except (CommandLineError, cli_v2.UsageError):
         if children:
             processes.stop_slaves(children, timeout=0)
         raise
     finally:
         report.stop()
         monitor.stop()
-    code = _shutdown(runner, report)
+    code = _shutdown(runner, report, environment)
     if children:
         with contextlib.suppress(KeyboardInterrupt):
             processes.stop_slaves(children)
@@ -358,6 +380,11 @@ def main(args=None):
         sys.stderr.write("locust: error: %s\n" % exc)
         sys.stderr.flush()
         sys.exit(exc.exit_code)
+    except cli_v2.UsageError as exc:
+        for line in exc.lines:
+            sys.stderr.write("locust: error: %s\n" % line)
+        sys.stderr.flush()
+        sys.exit(exc.exit_code)
 
 
 def _not_found(name):
@@ -371,10 +398,12 @@ def _not_found(name):
             "(a .py file or a package directory); see --help" % looked)
 
 
-def _thresholds(options, module):
-    """The thresholds of the options and the locustfile, parsed (CommandLineError 2)."""
+def _thresholds(options, modules):
+    """The thresholds of the options and the locustfile(s), parsed (CommandLineError 2)."""
     try:
-        expressions = list(options.thresholds or ()) + thresholds.find_in_module(module)
+        expressions = list(options.thresholds or ())
+        for module in modules:
+            expressions += thresholds.find_in_module(module)
         return thresholds.parse_all(expressions)
     except thresholds.ThresholdError as exc:
         source = options._sources.get("thresholds")
@@ -395,9 +424,14 @@ def _main(args):
         options.master_bind_port = 0
     select_runner_class(options)  # fail early for a bad role
 
-    path = find_locustfile(options.locustfile)
-    if path is None:
-        raise CommandLineError(_not_found(options.locustfile), 1)
+    # -f a.py,b.py: several locustfiles (2.x), their classes offered together.
+    paths = []
+    for name in (n.strip() for n in options.locustfile.split(",")):
+        found = find_locustfile(name) if name else None
+        if found is None:
+            raise CommandLineError(_not_found(name or options.locustfile), 1)
+        paths.append(found)
+    path = ",".join(paths)
 
     # Before the locustfile is imported, so that the clients it imports
     # (xmlrpc.client, smtplib, ...) get cooperative sockets and sleep.
@@ -405,15 +439,20 @@ def _main(args):
     monkey.patch_all()
 
     try:
-        module, available = load_locustfile(path)
+        modules, available, shapes = load_locustfiles(paths)
     except LocustfileImportError as exc:
+        if exc.brief:  # a misuse of Locust's API, or a name it does not have: one line
+            raise CommandLineError(exc.brief, 1) from None
         sys.stderr.write(exc.text)
-        raise CommandLineError("could not import the locustfile %s (see above)" % path, 1) from None
+        raise CommandLineError("could not import the locustfile %s (see above)" % exc.path,
+                               1) from None
+    except LocustError as exc:
+        raise CommandLineError(str(exc), 1) from None
 
     # Second pass, strict, with the options the locustfile's listeners add.
     options = _reparse(args, options)
     names = options.locust_classes
-    checks = _thresholds(options, module)
+    checks = _thresholds(options, modules)
 
     if options.list_commands:
         print("Available Locusts:")
@@ -421,8 +460,12 @@ def _main(args):
             print("    " + name)
         return 0
     if not available:
-        raise CommandLineError("No Locust class found!", 1)
-    classes = _select_classes(available, names)
+        problems = [line for module in modules for line in unusable_classes(module)]
+        raise cli_v2.UsageError(problems or [
+            "No Locust class found! A locustfile needs a User/HttpUser subclass with tasks "
+            "(or a Locust/HttpLocust subclass with a task_set)"])
+    classes = cli_v2.prepare_classes(_select_classes(available, names), options)  # mix-ups, tags
+    shape_class = cli_v2.pick_shape(shapes)
 
     if options.show_task_ratio or options.show_task_ratio_json:
         _print_task_ratios(classes, options.show_task_ratio_json)
@@ -442,7 +485,7 @@ def _main(args):
         # A slave gets its host from the master's hatch message.
         _check_hosts(classes, options)
     options.locustfile_path = path
-    return _run(options, classes, checks)
+    return _run(options, classes, checks, shape_class, available)
 
 
 def _reparse(args, first):

@@ -60,7 +60,7 @@ def run_slave(runner):
     except KeyboardInterrupt:
         return 1
     try:
-        events.quitting.fire()
+        events.quitting.fire(environment=runner.environment)
     except Exception:
         logger.exception("A quitting listener failed")
     return runner.exit_code
@@ -103,8 +103,11 @@ def start_local_slaves(options, classes, runner):
 def slave_command(options, locustfile, class_names, master_host, master_port, exit_timeout):
     """The command line of one slave child."""
     # --processes 0: a child never starts children of its own, whatever a
-    # locust.conf or LOCUST_PROCESSES the parent was started with says.
-    cmd = [sys.executable, "-m", "locust", "-f", locustfile, "--slave", "--processes", "0",
+    # locust.conf or LOCUST_PROCESSES the parent was started with says. The
+    # user API's flags come before the others: --tags takes several values,
+    # so an option must follow it, not the class names.
+    cmd = [sys.executable, "-m", "locust", "-f", locustfile, *user_api_flags(options),
+           "--slave", "--processes", "0",
            "--master-host", master_host, "--master-port", str(master_port),
            "-L", options.loglevel]
     for flag, dest in (("--heartbeat-interval", "heartbeat_interval"),
@@ -117,6 +120,20 @@ def slave_command(options, locustfile, class_names, master_host, master_port, ex
     if options.logfile:
         cmd += ["--logfile", options.logfile]
     return cmd + list(class_names)
+
+
+def user_api_flags(options):
+    """The user API's options a slave needs too (tags, iterations, stop timeout)."""
+    flags = []
+    if getattr(options, "tags", None) is not None:
+        flags += ["--tags", *options.tags]
+    if getattr(options, "exclude_tags", None):
+        flags += ["--exclude-tags", *options.exclude_tags]
+    if getattr(options, "iterations", None):
+        flags += ["--iterations", str(options.iterations)]
+    if getattr(options, "stop_timeout", None):
+        flags += ["--stop-timeout", repr(float(options.stop_timeout))]
+    return flags
 
 
 def _die_with_parent(parent_pid):

@@ -63,8 +63,12 @@ class Retiring:
         self._cut = None              # the user being killed on the wire, and whether
         self._cut_reported = False    # its request was reported meanwhile
 
-    def _retire(self, glets, grace=None):
-        """Mark users to be removed; the hub kills them as soon as it is safe."""
+    def _retire(self, glets, grace=None, waited=0.0):
+        """Mark users to be removed; the hub kills them as soon as it is safe.
+
+        ``waited``: seconds the stop already gave them (``--stop-timeout``'s
+        task finishing), added to ``grace`` in the error of a cut request.
+        """
         grace = self.stop_grace if grace is None else grace
         deadline = clock() + grace
         queue = self._retire_queue
@@ -76,7 +80,7 @@ class Retiring:
                 queue.append(glet)
             elif old[0] <= deadline:
                 continue
-            self._retiring[glet] = (deadline, grace)
+            self._retiring[glet] = (deadline, grace + waited)
         if self._retiring:
             # A shorter grace may concern users that wait for the next round.
             queue.extend(self._retire_later)
@@ -142,7 +146,7 @@ class Retiring:
         here (the request's name unknown: the user's class, method
         "STOPPED").
         """
-        exc = RequestInterrupted("request interrupted by stop after %g s" % grace)
+        exc = RequestInterrupted("request interrupted by stop after %.3g s" % grace)
         self._cut, self._cut_reported = glet, False
         cls = self._users.get(glet)
         try:

@@ -56,13 +56,16 @@ from .engine import (
 from .exception import StopLocust
 from .history import StatsHistory
 from .retire import RETIRE_POLL_INTERVAL, RequestInterrupted, Retiring, join_while_dying
+from .runners_v2 import STATE_STOPPING_USERS, RunnerV2
 from .stats import global_stats
 
 __all__ = [
     "STATE_INIT", "STATE_HATCHING", "STATE_RUNNING", "STATE_STOPPED", "STATE_MISSING",
     "MAX_USERS_PER_PROCESS", "UserCountError", "RequestInterrupted",
     "locust_runner", "weight_split", "hatch_order", "iter_hatch_order", "parse_timespan",
+    "STATE_SPAWNING", "STATE_STOPPING", "STATE_CLEANUP",
     "LocustRunner", "LocalLocustRunner",
+    "Runner", "LocalRunner",
 ]
 
 logger = logging.getLogger(__name__)
@@ -73,6 +76,11 @@ STATE_RUNNING = "running"
 STATE_STOPPED = "stopped"
 #: A slave the master no longer hears from.
 STATE_MISSING = "missing"
+#: The 2.x names: spawning is hatching; stopping is a stop that lets users
+#: finish their tasks (--stop-timeout); cleanup is never entered here.
+STATE_SPAWNING = STATE_HATCHING
+STATE_STOPPING = STATE_STOPPING_USERS
+STATE_CLEANUP = "cleanup"
 
 #: The runner of this process; set by ``locust.main``.
 locust_runner = None
@@ -202,7 +210,7 @@ def _exception_key(msg, formatted_tb):
 
 # ----------------------------------------------------------------- runners
 
-class LocustRunner(Retiring):
+class LocustRunner(RunnerV2, Retiring):
     """What every runner shares, and the users of this process.
 
     ``locust_classes`` are the Locust classes to run; ``options`` is the
@@ -212,7 +220,9 @@ class LocustRunner(Retiring):
     ``stats`` defaults to :data:`locust.stats.global_stats`.
 
     A host given in the options is set on every class (as the original
-    did), so it overrides the classes' own.
+    did), so it overrides the classes' own. The 2.x API (``start()``,
+    shapes, ``--stop-timeout``, ``--iterations``, ``environment``) comes
+    from :class:`locust.runners_v2.RunnerV2`.
 
     Raises ValueError if ``locust_classes`` is empty.
     """
@@ -254,6 +264,7 @@ class LocustRunner(Retiring):
         self.state = STATE_INIT
         #: The spawned loop hatching users right now, or None.
         self.hatcher = None
+        self._init_v2(options)  # the 2.x state
         #: Why the last test stopped ("time limit", "request cap", ...), or None.
         self.stop_reason = None
         if self.host:
@@ -303,12 +314,13 @@ class LocustRunner(Retiring):
         return counts
 
     def split_users(self, count):
-        """``{class: users}`` for ``count`` users, by the classes' ``weight``.
+        """``{class: users}`` for ``count`` users, by the classes' ``weight``
+        (classes with a ``fixed_count`` first; only the classes a 2.x
+        ``start(user_classes=...)`` chose).
 
         Raises ValueError as :func:`weight_split` does.
         """
-        weights = [getattr(cls, "weight", 10) for cls in self.locust_classes]
-        return dict(zip(self.locust_classes, weight_split(count, weights)))
+        return self._split_by_class(count, weight_split)
 
     # -- test lifecycle hooks ---------------------------------------------
 
@@ -327,6 +339,7 @@ class LocustRunner(Retiring):
         self._cap_handled = False
         self._stopped.clear()
         events.locust_start_hatching.fire()
+        events.test_start.fire(environment=self.environment)
         self._cancel_run_timer()
         if self.run_time:
             self._run_timer = spawn_later(self.run_time, self._time_limit_reached)
@@ -350,12 +363,14 @@ class LocustRunner(Retiring):
         self.stats.reset_all()
         self.exceptions = {}
         self.history.clear()
+        events.reset_stats.fire()
 
     def finish_stop(self):
         """The test is over: state stopped, :meth:`wait` returns."""
         self.history.stop()
         self.state = STATE_STOPPED
         events.locust_stop_hatching.fire()
+        events.test_stop.fire(environment=self.environment)
         self._stopped.set()
 
     def wait(self, timeout=None):
@@ -458,7 +473,7 @@ class LocustRunner(Retiring):
 
     def _run_user(self, cls):
         try:
-            cls().run()
+            self._run_instance(cls)  # creates the user (2.x: with its environment)
         except StopLocust:
             pass
         except Exception as exc:
@@ -570,13 +585,23 @@ class LocustRunner(Retiring):
             return
         if self.state == STATE_STOPPED and not self._users and self._stopped.is_set():
             return
+        started = clock()
+        if self._before_stop():  # 2.x: test_stopping, the shape, --stop-timeout
+            return
+        waited = 0.0
+        if grace is None and self.stop_timeout:
+            # --stop-timeout is one budget: the time the users took to finish
+            # their tasks is spent, what is left is the grace of the requests
+            # still on the wire (then they are cut, and counted).
+            waited = min(clock() - started, self.stop_timeout)
+            grace = self.stop_timeout - waited
         self._cancel_hatching()
         self._cancel_run_timer()
         generation = self._hatch_generation
         self.state = STATE_STOPPED
         users = list(self._users)
         if users:
-            self._retire(users, grace)
+            self._retire(users, grace, waited)
             limit = (self.stop_grace if grace is None else grace) + 2 * RETIRE_POLL_INTERVAL
             survivors = join_while_dying(users, limit + 1.0)
             if survivors:
@@ -604,6 +629,7 @@ class LocustRunner(Retiring):
             events.request_success -= self._on_request
             events.request_failure -= self._on_request
             events.locust_error -= self._on_locust_error
+        self._after_quit()
 
     # -- exceptions -------------------------------------------------------------
 
@@ -641,14 +667,19 @@ class LocalLocustRunner(LocustRunner):
     """
 
 
+#: The 2.x names of the runners.
+Runner = LocustRunner
+LocalRunner = LocalLocustRunner
+
+
 def __getattr__(name):
     # PEP 562: the distributed runners live in their own modules (locust.master,
-    # locust.slave) but keep the original's names here, loaded on first use so
-    # that a local run never imports ZeroMQ.
-    if name == "MasterLocustRunner":
+    # locust.slave) but keep the original's names here (and the 2.x ones),
+    # loaded on first use so that a local run never imports ZeroMQ.
+    if name in ("MasterLocustRunner", "MasterRunner"):
         from .master import MasterLocustRunner
         return MasterLocustRunner
-    if name == "SlaveLocustRunner":
+    if name in ("SlaveLocustRunner", "WorkerRunner"):
         from .slave import SlaveLocustRunner
         return SlaveLocustRunner
     raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -598,3 +598,13 @@ def on_request_failure(request_type, name, response_time, exception, **_kwargs):
 
 events.request_success += on_request_success
 events.request_failure += on_request_failure
+
+
+def __getattr__(name):
+    # PEP 562: the 2.x loops (stats_printer, stats_history) live in
+    # locust.stats_loops, imported on first use.
+    if name in ("stats_printer", "stats_history", "CONSOLE_STATS_INTERVAL_SEC",
+                "HISTORY_STATS_INTERVAL_SEC"):
+        from . import stats_loops
+        return getattr(stats_loops, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -1,7 +1,8 @@
 """The web dashboard: a bottle application served by the engine's WSGI server.
 
-``app`` is a module-level ``bottle.Bottle``, so a locustfile can add its own
-pages before the server starts::
+``app`` is a module-level bottle application (:class:`locust.web_app.App`,
+which also takes Flask's route spellings: ``methods=``, ``<int:id>``), so a
+locustfile can add its own pages before the server starts::
 
     from locust import web
 
@@ -53,6 +54,7 @@ import bottle
 from . import logbuffer, stats_report
 from ._version import __version__
 from .core import HttpLocust
+from .web_app import App
 
 __all__ = ["STATIC_DIR", "TEMPLATE_DIR", "app", "parse_auth", "start"]
 
@@ -65,10 +67,12 @@ TEMPLATE_DIR = os.path.join(_HERE, "templates")
 STATIC_DIR = os.path.join(_HERE, "static")
 
 #: The dashboard application; add routes to it from a locustfile.
-app = bottle.Bottle()
+app = App()
 
 # The WSGI environ key under which start() hands its runner to the routes.
 _RUNNER_KEY = "locust.runner"
+# The WSGI environ key that turns the class picker (--class-picker) on.
+_PICKER_KEY = "locust.class_picker"
 
 # Percentile fields of /stats/requests, under the names later Locust
 # versions use, read from stats_report.request_rows' pNN_response_time keys.
@@ -116,6 +120,12 @@ def _host_of(runner):
     return None
 
 
+def _needs_http_host(cls):
+    # HttpLocust, HttpUser, FastHttpUser: their users die without a host.
+    return isinstance(cls, type) and (issubclass(cls, HttpLocust)
+                                      or getattr(cls, "_needs_http_host", False))
+
+
 def _csv_response(text, prefix):
     bottle.response.content_type = "text/csv; charset=utf-8"
     bottle.response.set_header(
@@ -146,6 +156,8 @@ def index():
         hatch_rate=getattr(runner, "hatch_rate", None) or 1,
         num_clients=getattr(runner, "num_clients", None) or 1,
         version=__version__,
+        picker_classes=[cls.__name__ for cls in runner.locust_classes]
+        if bottle.request.environ.get(_PICKER_KEY) else [],
     )
 
 
@@ -185,7 +197,7 @@ def swarm():
     # Not on a master: its slaves may have been given their own --host.
     if not host and not runner.host and not _is_master(runner):
         hostless = [cls.__name__ for cls in classes
-                    if issubclass(cls, HttpLocust) and not getattr(cls, "host", None)]
+                    if _needs_http_host(cls) and not getattr(cls, "host", None)]
         if hostless:
             # Otherwise every user would die at once with LocustError.
             raise _json_error(400, "%s has no host: give one in the form (or start "
@@ -197,8 +209,13 @@ def swarm():
         runner.host = host
         for cls in classes:
             cls.host = host
+    picked = [name for name in forms.getall("user_classes") if name] or None
     try:
-        runner.start_hatching(locust_count, hatch_rate)
+        start = getattr(runner, "swarm", None)  # the 2.x entry: shapes, class picker
+        if start is None:
+            runner.start_hatching(locust_count, hatch_rate)
+        else:
+            start(locust_count, hatch_rate, user_classes=picked)
     except ValueError as exc:  # e.g. users that cannot be split over the classes
         runner.host = saved[0]
         for cls, old in zip(classes, saved[1]):
@@ -449,8 +466,10 @@ def start(runner, options):
     application = app
     if auth:
         application = _basic_auth(app, *parse_auth(auth))
-    server = WSGIServer((host, port), application,
-                        environ={_RUNNER_KEY: runner} if runner is not None else None)
+    environ = {_RUNNER_KEY: runner} if runner is not None else {}
+    if getattr(options, "class_picker", False):
+        environ[_PICKER_KEY] = True
+    server = WSGIServer((host, port), application, environ=environ or None)
     server.start()
     logbuffer.install()
     shown = host if host else "*"

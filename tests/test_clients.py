@@ -954,20 +954,31 @@ def test_2x_positional_signature_and_failures(server, reports):
     session.close()
 
 
-def test_the_global_request_event_means_the_0_7_pair(server, reports, monkeypatch):
-    # events.request is the 2.x hook that locust.events relays the 0.7 pair to:
-    # a session given it fires the pair, so each hook sees each request once.
-    global_hook = RequestLog()
-    monkeypatch.setattr(events, "request", global_hook, raising=False)
+def test_the_global_request_event_reports_each_request_once_to_both_apis(server, reports):
+    # events.request is the 2.x hook that locust.events bridges with the 0.7
+    # pair: a session given it reports each request once to each side, and a
+    # listener of the 2.x hook gets the context.
+    seen = []
+
+    def on_request(**kw):
+        seen.append(kw)
+
     session = HttpSession(server.url, request_event=events.request, user=FakeUser())
-    session.get("/ok")
-    with session.get("/ok", catch_response=True) as response:
-        response.failure("no")
-    assert global_hook == []
-    assert [kind for kind, _ in reports] == ["success", "failure"]
+    session.get("/ok")                        # nobody listens to events.request yet
+    events.request.add_listener(on_request)
+    try:
+        session.get("/ok", context={"shared": "request"})
+        with session.get("/ok", catch_response=True) as response:
+            response.failure("no")
+    finally:
+        events.request.remove_listener(on_request)
+    assert [kind for kind, _ in reports] == ["success", "success", "failure"]
     assert reports[0][1] == {"request_type": "GET", "name": "/ok",
                              "response_time": reports[0][1]["response_time"],
                              "response_length": 2}   # the 0.7 arguments, no more
+    assert len(seen) == 2
+    assert seen[0]["context"] == {"user": "u1", "shared": "request"}
+    assert seen[0]["exception"] is None and seen[1]["exception"] is not None
     session.close()
 
 

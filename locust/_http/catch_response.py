@@ -22,12 +22,16 @@ __all__ = ["ResponseContextManager", "own_request_event", "report"]
 
 
 def own_request_event(request_event):
-    """``request_event`` when it is a hook of the caller's, else None (the 0.7 pair).
+    """The hook to report to, or None for the 0.7 pair (a plain request's fast path).
 
-    None and the global ``events.request`` (when it exists) mean "fire the
-    0.7 pair".
+    The global ``events.request`` reports to both APIs' listeners (see
+    ``locust.events.fire_request``); while nobody listens to it, the 0.7
+    pair reports the same at less cost, so it stands for None then.  Any
+    other hook is the caller's own and is fired instead of the pair.
     """
-    if request_event is None or request_event is getattr(events, "request", None):
+    if request_event is None:
+        return None
+    if request_event is getattr(events, "request", None) and not request_event._handlers:
         return None
     return request_event
 

@@ -88,7 +88,15 @@ class _EngineConnect:
         http.client's name and value validation) were 9% of the CPU of a
         keep-alive GET.  The line that they produce for a (str, str) pair is
         kept and appended directly next time.
+
+        A request that says ``Connection: close`` marks the connection as not
+        reusable: the server will close it, maybe after its answer has been
+        read and the connection pooled (http.client only looks at the
+        response's headers), and the next request on it would fail.
         """
+        if len(header) == 10 and header.lower() == "connection" and values \
+                and str(values[0]).strip().lower() == "close":
+            self._close_requested = True
         if len(values) == 1 and type(header) is str and type(values[0]) is str:
             key = (header, values[0])
             line = _header_lines.get(key)
@@ -103,6 +111,14 @@ class _EngineConnect:
                 _header_lines[key] = self._buffer[-1]
             return
         super().putheader(header, *values)
+
+    #: True once a request on this connection said "Connection: close".
+    _close_requested = False
+
+    def close(self):
+        """Close the connection; a new one made on it is reusable again."""
+        self._close_requested = False
+        super().close()
 
     def _new_conn(self):
         # The body of urllib3's HTTPConnection._new_conn, with the socket
@@ -280,7 +296,7 @@ class EngineHTTPConnection(_EngineConnect, HTTPConnection):
         only: on TLS the raw bytes are not the application's.
         """
         sock = self.sock
-        if sock is None:
+        if sock is None or self._close_requested:
             return False
         try:
             # The C method: the stdlib class may be the monkey-patched one.
@@ -298,6 +314,11 @@ class EngineHTTPSConnection(_EngineConnect, HTTPSConnection):
     Its ``ssl_context`` must come from :func:`ssl_context` so that the TLS
     layer is cooperative too.
     """
+
+    @property
+    def is_connected(self):
+        """urllib3's answer, and False after a request that said "Connection: close"."""
+        return not self._close_requested and super().is_connected
 
     response_class = FastHTTPResponse
 

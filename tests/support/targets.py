@@ -1,9 +1,10 @@
 """A stdlib HTTP server (not built on the engine) that counts every request it receives.
 
-Routes, for any method: ``/fail...`` answers 500, ``/missing`` 404, anything
-else 200 with a short body.  ``count`` is what the target saw: the side of
-every "reported == served" check; ``counts`` the same per path.  Setting
-``delay`` (seconds) makes every answer that much slower from then on.
+Routes, for any method: ``/fail...`` answers 500, ``/missing`` 404,
+``/json...`` 200 with a small JSON object, anything else 200 with a short
+body.  ``count`` is what the target saw: the side of every "reported ==
+served" check; ``counts`` the same per path.  Setting ``delay`` (seconds)
+makes every answer that much slower from then on.
 """
 
 import sys
@@ -11,7 +12,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["CountingServer"]
+__all__ = ["CountingServer", "JSON_BODY"]
+
+#: What ``/json...`` answers.
+JSON_BODY = b'{"greeting": "hello", "name": "/json-named", "requestId": 7, "bar": 42}'
 
 
 class _CountingHandler(BaseHTTPRequestHandler):
@@ -37,9 +41,11 @@ class _CountingHandler(BaseHTTPRequestHandler):
             status = 404
         else:
             status = 200
-        body = b"hello from the counting target"
+        body, kind = b"hello from the counting target", "text/html"
+        if self.path.startswith("/json"):
+            body, kind = JSON_BODY, "application/json"
         self.send_response(status)
-        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
