@@ -384,3 +384,52 @@ def test_the_dashboard_route_and_the_file_at_the_end_of_a_web_ui_run(tmp_path, c
     assert data["total"] == downloaded["total"] and data["requests"] == downloaded["requests"]
     assert data["run"]["end_time"] == downloaded["run"]["end_time"]
     assert "s3cret" not in final
+
+
+BURNING = '''
+import time
+from locust import HttpLocust, TaskSet, task
+from locust import saturation
+
+# Lowered so that the test is short and holds on a shared machine.
+saturation.CPU_THRESHOLD = 40.0
+saturation.SUSTAINED_SECONDS = 2.0
+saturation.SAMPLE_INTERVAL = 0.5
+
+class Burn(TaskSet):
+    @task
+    def burn(self):
+        end = time.perf_counter() + 0.05
+        while time.perf_counter() < end:
+            pass
+        self.client.get("/")
+
+class U(HttpLocust):
+    task_set = Burn
+    min_wait = 0
+    max_wait = 0
+'''
+
+
+def test_a_saturated_run_says_so_in_the_report(tmp_path, counting_target):
+    (tmp_path / "locustfile.py").write_text(BURNING)
+    result = run_locust(["--headless", "-u", "2", "-r", "100", "-t", "5s", "-H", counting_target.url,
+                         "--only-summary", "--html", "report.html"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = re.search(r"WARNING: (The load generator is saturated: .*)", result.stdout).group(1)
+    html = (tmp_path / "report.html").read_text()
+    assert report_data(html)["cpu_warning"] == printed
+    assert 'id="cpu-warning"' in html
+
+
+def test_a_report_before_any_test():
+    runner = FakeRunner(names=())
+    runner.stats = RequestStats()
+    runner.state, runner.stop_reason, runner.exceptions = "ready", None, {}
+    runner.history = StatsHistory(runner)
+    page = html_report.render(runner, html_report.RunRecord(runner))
+    data = report_data(page)
+    assert data["requests"] == [] and data["total"]["num_requests"] == 0
+    assert data["run"]["start_time"] is None and data["run"]["duration"] is None
+    assert "no test was started" in page and "No requests were made." in page
+    assert data["total"]["percentiles"] == [None] * len(data["percentile_names"])
