@@ -25,6 +25,7 @@ The parser is argparse with three additions:
 
 import argparse
 import difflib
+import os
 import re
 from urllib.parse import urlsplit
 
@@ -160,6 +161,18 @@ def host_url(text):
         raise argparse.ArgumentTypeError(
             "the port %s of %r is out of range (0-65535)" % (shown, text)) from None
     return text
+
+
+def output_file(text):
+    """A file to write at the end of the run: its directory must exist (argparse type)."""
+    if not text:
+        raise argparse.ArgumentTypeError("needs a file name")
+    folder = os.path.dirname(text)
+    if folder and not os.path.isdir(os.path.expanduser(folder)):
+        raise argparse.ArgumentTypeError("directory %r does not exist" % folder)
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError("%r is a directory" % text)
+    return os.path.expanduser(text)
 
 
 def loglevel(text):
@@ -413,6 +426,9 @@ def create_parser():
         help="Print the final statistics as JSON on stdout (the tables go to stderr)")
     add("--json-file", default=None, metavar="FILE",
         help="Write the final statistics as JSON to FILE (.json is added when missing)")
+    add("--html", default=None, type=output_file, metavar="FILE",
+        help="Write a self-contained HTML report (tables, thresholds, charts over time) to FILE "
+             "at the end of the run; the web UI offers it too")
 
     logs = parser.add_argument_group("Logging options")
     add = logs.add_argument

@@ -24,7 +24,7 @@ import time
 
 from .stats import bucket_value, round_half_up
 
-__all__ = ["PERCENTILES", "stats_csv", "write_stats_csv", "HistoryWriter", "stats_json",
+__all__ = ["PERCENTILES", "run_seconds", "stats_csv", "write_stats_csv", "HistoryWriter", "stats_json",
            "json_text", "write_json_file", "json_file_name"]
 
 #: The percentile columns of Locust 2.x's CSV files.
@@ -42,7 +42,9 @@ def _sorted_entries(stats):
     return [stats.entries[k] for k in keys]
 
 
-def _seconds(stats):
+def run_seconds(stats):
+    """Seconds the rates of these reports divide by: from the statistics' start
+    to the last request, at least 1; None before any request."""
     total = stats.total
     if total.last_request_timestamp is None or total.start_time is None:
         return None
@@ -84,7 +86,7 @@ def stats_csv(stats):
     out = io.StringIO()
     writer = _writer(out)
     writer.writerow(STATS_HEADER)
-    seconds = _seconds(stats)
+    seconds = run_seconds(stats)
     for entry in _sorted_entries(stats):
         writer.writerow([entry.method or "", entry.name] + _entry_cells(entry, seconds)
                         + _percentile_cells(entry))
@@ -200,7 +202,7 @@ def _entry_json(entry, seconds):
 def stats_json(stats):
     """The final statistics as Locust 2.x's ``--json`` list: one dict per entry
     with requests (the total is not in the list: sum the entries)."""
-    seconds = _seconds(stats)
+    seconds = run_seconds(stats)
     return [_entry_json(e, seconds) for e in _sorted_entries(stats)
             if e.num_requests or e.num_failures]
 

@@ -15,7 +15,7 @@ __all__ = [
     "requests_csv", "distribution_csv", "failures_csv", "exceptions_csv",
     "write_csv_files", "stats_table", "percentile_table", "error_report",
     "print_stats", "print_percentile_stats", "print_error_report", "request_rows",
-    "CURRENT_PERCENTILES",
+    "CURRENT_PERCENTILES", "format_ms",
 ]
 
 #: Width of the Name column of the console tables.
@@ -127,6 +127,9 @@ def _ms(value):
     text = "%.2f" % value
     return text.rstrip("0").rstrip(".") or "0"
 
+
+#: A time (ms) as the console tables and the HTML report print it.
+format_ms = _ms
 
 _ROW = " %-" + str(STATS_NAME_WIDTH) + "s %7s %12s %7s %7s %7s  | %7s %7s"
 _PROW = " %-" + str(STATS_NAME_WIDTH) + "s %8s" + " %6s" * len(PERCENTILES_TO_REPORT)

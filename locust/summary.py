@@ -8,8 +8,8 @@
   longer pass once crossed (the run stops at the first one crossed);
 - at the end (:meth:`RunReport.finish`): the summary tables, the error
   report, the thresholds table, the saturation warning, the last CSV files,
-  ``--json`` / ``--json-file``; it returns the exit status
-  (:func:`exit_code`).
+  ``--json`` / ``--json-file``, the ``--html`` report
+  (:mod:`locust.html_report`); it returns the exit status (:func:`exit_code`).
 
 With ``--json`` standard output carries the JSON alone: the tables go to
 standard error.
@@ -18,7 +18,7 @@ standard error.
 import logging
 import sys
 
-from . import events, reports, stats_report, thresholds
+from . import events, html_report, reports, stats_report, thresholds
 from .engine import clock, sleep, spawn
 from .runners import STATE_INIT
 
@@ -90,6 +90,9 @@ class RunReport:
         self.abort = bool(getattr(options, "threshold_abort", False)) and any(
             t.final_once_crossed for t in self.checks)
         self.history = None
+        self.html = getattr(options, "html", None)
+        #: What the HTML report (file or dashboard route) knows beyond the runner.
+        self.record = html_report.RunRecord(runner, options, self.checks)
         self.aborted_by = None
         #: True once any request was made or reported (statistics resets aside).
         self.requests_seen = False
@@ -119,6 +122,7 @@ class RunReport:
     def start(self):
         """Open the history file and start the periodic loop (when needed)."""
         self._listen(True)
+        self.record.attach()
         if self.csv_prefix:
             try:
                 self.history = reports.HistoryWriter(
@@ -217,6 +221,13 @@ class RunReport:
             self._history_row()
             if self.history is not None:
                 self.history.close()
+        if self.html:
+            try:
+                html_report.write(runner, self.html, self.record, results)
+                logger.info("HTML report written to %s", self.html)
+            except OSError as exc:
+                logger.error("Could not write the HTML report %s: %s", self.html, exc)
+        self.record.detach()
         if self.json:
             sys.stdout.write(reports.json_text(stats) + "\n")
             sys.stdout.flush()

@@ -16,7 +16,8 @@ engine Greenlet per connection, in the process's hub) and returns at once.
 The routes are those of Locust 0.7.2 (``/``, ``/swarm``, ``/stop``,
 ``/stats/reset``, ``/stats/requests``, the CSV downloads, ``/exceptions``)
 plus ``/stats/failures/csv``, ``/stats/history`` (the samples of the test,
-:mod:`locust.history`), ``/logs`` (the last log lines) and ``/metrics``
+:mod:`locust.history`), ``/stats/report`` (the HTML report,
+:mod:`locust.html_report`), ``/logs`` (the last log lines) and ``/metrics``
 (Prometheus, :mod:`locust.metrics`).  The runner is looked up per request: the one
 given to :func:`start` (kept in the WSGI environ, so two servers in one
 process can serve two runners), else ``locust.runners.locust_runner``.
@@ -382,6 +383,21 @@ def exceptions_csv():
     """The exceptions raised in users, as a CSV download."""
     return _csv_response(stats_report.exceptions_csv(getattr(_runner(), "exceptions", None)),
                          "exceptions")
+
+
+@app.get("/stats/report")
+def html_report_page():
+    """The HTML report of the current test (:mod:`locust.html_report`), the
+    same page as ``--html`` writes; ``?download=1`` makes it an attachment."""
+    runner = _runner()
+    from . import html_report  # imported when a report is asked for
+    page = html_report.render(runner, html_report.record_for(runner))
+    bottle.response.content_type = "text/html; charset=utf-8"
+    if bottle.request.query.get("download"):
+        bottle.response.set_header(
+            "Content-Disposition",
+            "attachment; filename=locust_report_%d.html" % int(time.time()))
+    return page
 
 
 @app.get("/static/<filepath:path>")

@@ -37,7 +37,7 @@ LAYERS = [
                  "locust.slave", "locust.rpc", "locust.endpoint", "locust.saturation"]),
     ("dashboard and command line", ["locust.web", "locust.web_app", "locust.web_ui", "locust.env",
                                     "locust.cli_v2", "locust.debug", "locust.log",
-                                    "locust.metrics", "locust.logbuffer",
+                                    "locust.metrics", "locust.logbuffer", "locust.html_report",
                                     "locust.main", "locust.argument_parser",
                                     "locust.configuration", "locust.thresholds",
                                     "locust.summary", "locust.processes", "locust.__main__"]),

@@ -6,14 +6,15 @@
  * server, no fetch -- so a static HTML report can inline uPlot, charts.css,
  * this file and the samples:
  *
- *   const charts = LocustCharts.create(document.getElementById("charts"));
+ *   const charts = LocustCharts.create(document.getElementById("charts"), {minSpan: 60});
  *   charts.setData(history);     // {time: [...], user_count: [...], rps: [...],
  *                                //  fail_per_sec: [...], p50: [...], p95: [...], p99: [...]}
  *   charts.append(moreColumns);  // the same shape: samples after the last one
  *   charts.clear();              // a new test
  *   charts.resize();             // after the container was hidden or resized
  *
- * `time` is Unix seconds; a null percentile (no request in that interval)
+ * `minSpan` (seconds, default 60) is the narrowest time range the whole data
+ * is shown on. `time` is Unix seconds; a null percentile (no request in that interval)
  * leaves a gap. Three charts: requests and failures per second, response
  * times (p50, p95, p99 of each interval, not cumulative) and users. Drag
  * across a chart to zoom all three on that time range, double-click to zoom
@@ -27,6 +28,8 @@
 
   const FIELDS = ["time", "user_count", "rps", "fail_per_sec", "p50", "p95", "p99"];
   const HEIGHT = 240;
+  const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
+                      21600, 43200, 86400];
 
   const CHARTS = [
     {id: "rps", title: "Requests per second", unit: "",
@@ -93,6 +96,7 @@
       const muted = cssVar(this.container, "--muted", "#6b7a86");
       const line = cssVar(this.container, "--line", "#dde3e8");
       const width = this.width();
+      const minSpan = this.options.minSpan > 0 ? this.options.minSpan : 60;
       CHARTS.forEach((spec) => {
         const card = document.createElement("div");
         card.className = "chart-card";
@@ -116,13 +120,14 @@
           width: width,
           height: HEIGHT,
           scales: {
-            // The whole data at least a minute wide, so that the first points do not
-            // spread over sub-second ticks (a zoom inside the data is left as asked).
+            // The whole data at least minSpan wide (a minute live), so that the first
+            // points do not spread over sub-second ticks (a zoom inside the data is left
+            // as asked); a finished test's report fits its data instead.
             x: {time: true, range: (u, min, max) => {
-              if (min === null) return [0, 60];
+              if (min === null) return [0, minSpan];
               const t = u.data[0];
               const all = !t.length || (min <= t[0] && max >= t[t.length - 1]);
-              return all && max - min < 60 ? [min, min + 60] : [min, max];
+              return all && max - min < minSpan ? [min, min + minSpan] : [min, max];
             }},
             y: {range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1]},
           },
@@ -134,7 +139,9 @@
               points: {show: false},
               value: (u, v) => formatValue(v) + (v === null || v === undefined ? "" : spec.unit),
             }))),
-          axes: [Object.assign({}, axis),
+          // Whole seconds on the time axis: samples are 2 s apart, a short test's
+          // chart would otherwise be labelled every half second.
+          axes: [Object.assign({}, axis, {incrs: TIME_STEPS}),
                  Object.assign({}, axis, {size: 56, values: (u, ticks) => ticks.map(formatValue)},
                    spec.whole ? {incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
                      20000, 50000, 100000, 200000, 500000, 1000000]} : {})],

@@ -12,7 +12,8 @@ or a subprocess), so the engine is never tested only against itself:
 - :mod:`support.servers`: an echo server process, ``serve_in_thread``, an
   XML-RPC server process, for the engine's socket tests;
 - :mod:`support.locust_process`: ``python -m locust`` as a subprocess;
-- :mod:`support.browser`: Chromium + Playwright settings for the dashboard tests.
+- :mod:`support.browser`: Chromium + Playwright settings for the dashboard tests;
+- :mod:`support.report_page`: an HTML report read back and checked against the CSV files.
 """
 
 import os
