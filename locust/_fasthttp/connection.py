@@ -1,0 +1,375 @@
+"""Connections of the fast client: engine sockets kept alive per (scheme, host, port).
+
+A :class:`Connection` owns one socket and one reusable receive buffer.  Plain
+HTTP sockets are driven here directly: the C ``send``/``recv_into`` of the
+non-blocking socket, and the hub's ``wait_fd`` when the kernel says it
+would block.  After a request is sent, the first read *waits first*: the
+answer cannot be there yet, and trying first would cost a failing system
+call and an exception per request.  TLS sockets are the engine's
+cooperative ``SSLSocket`` (``context.wrap_socket`` on an engine socket,
+see :func:`ssl_context`); they handle their own waits and timeouts.
+
+:class:`ConnectionPool` keeps a session's idle connections (LIFO per origin)
+and bounds how many are busy at once (``concurrency``).  A connection that
+sat idle for a while is checked with one non-blocking peek before reuse: a
+server that closed it meanwhile would otherwise make the next request
+fail; busy connections (a user with no think time) skip that system call.
+
+Errors come out as the requests-style exceptions of
+``locust._http.exceptions`` (ConnectionError, ConnectTimeout, ReadTimeout,
+SSLError), which safe mode turns into status 0 responses.
+"""
+
+import _socket
+import contextlib
+import selectors
+import socket
+import ssl
+import time
+
+from .._http.exceptions import ConnectionError, ConnectTimeout, ReadTimeout, SSLError
+from ..engine import Semaphore, get_hub, net
+
+__all__ = ["Connection", "ConnectionPool", "ssl_context", "BUFFER_SIZE", "StaleConnection"]
+
+#: Size of each connection's receive buffer; a response head must fit in it.
+BUFFER_SIZE = 65536
+#: A connection idle for longer than this is peeked at before it is reused.
+IDLE_CHECK_AFTER = 0.5
+
+_READ = selectors.EVENT_READ
+_WRITE = selectors.EVENT_WRITE
+_c_send = _socket.socket.send
+_c_recv = _socket.socket.recv
+_c_recv_into = _socket.socket.recv_into
+_PEEK_NOWAIT = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)
+_NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+_clock = time.monotonic
+
+
+class StaleConnection(ConnectionError):
+    """A reused keep-alive connection was closed by the server before it answered.
+
+    The server never read the request (it closed the connection first), so
+    the session sends it once more on a new connection.
+    """
+
+
+class Connection:
+    """One keep-alive connection: its socket, receive buffer and state."""
+
+    __slots__ = ("sock", "fd", "tls", "key", "buf", "view", "start", "end", "timeout",
+                 "hub", "idle_since", "reused", "busy")
+
+    def __init__(self, sock, key, timeout, tls):
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.tls = tls
+        self.key = key
+        self.buf = bytearray(BUFFER_SIZE)
+        self.view = memoryview(self.buf)
+        #: Unread bytes are buf[start:end] (left over after a response).
+        self.start = 0
+        self.end = 0
+        #: Seconds a read or write may wait (None: forever).
+        self.timeout = timeout
+        self.hub = get_hub()
+        self.idle_since = 0.0
+        #: True once the connection served a request (a failure may be a stale one).
+        self.reused = False
+        #: True while a request holds it (see ConnectionPool).
+        self.busy = False
+
+    # -- sending -----------------------------------------------------------
+
+    def send(self, data):
+        """Send all of ``data``; raises ReadTimeout, ConnectionError (StaleConnection)."""
+        try:
+            if self.tls:
+                self.sock.sendall(data)
+                return
+            sent = _c_send(self.sock, data)
+            if sent == len(data):
+                return
+        except BlockingIOError:
+            sent = 0
+        except TimeoutError as exc:
+            raise ReadTimeout("write timed out after %s s" % self.timeout) from exc
+        except OSError as exc:
+            raise self._broken(exc, "sending the request") from exc
+        self._send_rest(data, sent)
+
+    def _send_rest(self, data, sent):
+        with memoryview(data) as view:
+            total = len(view)
+            while sent < total:
+                try:
+                    self.hub.wait_fd(self.fd, _WRITE, self.timeout)
+                    sent += _c_send(self.sock, view[sent:])
+                except BlockingIOError:
+                    continue
+                except TimeoutError as exc:
+                    raise ReadTimeout("write timed out after %s s" % self.timeout) from exc
+                except OSError as exc:
+                    raise self._broken(exc, "sending the request") from exc
+
+    # -- receiving -----------------------------------------------------------
+
+    def recv_first(self):
+        """Wait for the answer to a request just sent and read it into the buffer.
+
+        Returns the number of bytes now in ``buf[start:end]``.  Raises
+        ReadTimeout, ConnectionError (StaleConnection when a reused
+        connection turns out to be closed).
+        """
+        if self.end > self.start:
+            return self.end - self.start  # bytes that arrived with the last response
+        self.start = self.end = 0
+        if self.tls:
+            n = self.recv_into(self.buf)
+        else:
+            # Wait first: right after sending, the answer is not there yet.
+            sock = self.sock
+            try:
+                self.hub.wait_fd(self.fd, _READ, self.timeout)
+                n = _c_recv_into(sock, self.buf)
+            except BlockingIOError:
+                n = self.recv_into(self.buf)
+            except TimeoutError as exc:
+                raise ReadTimeout("no answer within %s s" % self.timeout) from exc
+            except OSError as exc:
+                raise self._broken(exc, "waiting for the response") from exc
+        if n == 0:
+            raise self._broken(None, "waiting for the response")
+        self.end = n
+        return n
+
+    def recv_into(self, view):
+        """Read some bytes into ``view``; returns how many (0 at the end of the stream).
+
+        Raises ReadTimeout after ``timeout`` seconds without data,
+        ConnectionError on a reset.
+        """
+        try:
+            if self.tls:
+                return self.sock.recv_into(view)
+            try:
+                return _c_recv_into(self.sock, view)
+            except BlockingIOError:
+                pass
+            while True:
+                self.hub.wait_fd(self.fd, _READ, self.timeout)
+                try:
+                    return _c_recv_into(self.sock, view)
+                except BlockingIOError:
+                    continue
+        except TimeoutError as exc:
+            raise ReadTimeout("read timed out after %s s" % self.timeout) from exc
+        except ssl.SSLError as exc:
+            raise SSLError(exc) from exc
+        except OSError as exc:
+            raise ConnectionError(exc) from exc
+
+    def fill(self):
+        """Read more bytes after ``buf[:end]``, compacting first if needed.
+
+        Returns the number read (0 at the end of the stream).  Raises
+        ConnectionError when the buffer is full (a head over BUFFER_SIZE).
+        """
+        if self.start:
+            rest = self.end - self.start
+            self.buf[:rest] = self.view[self.start:self.end]
+            self.start, self.end = 0, rest
+        if self.end >= BUFFER_SIZE:
+            raise ConnectionError("response head larger than %d bytes" % BUFFER_SIZE)
+        n = self.recv_into(self.view[self.end:])
+        self.end += n
+        return n
+
+    def _broken(self, exc, doing):
+        """The exception for a connection that failed before any response byte."""
+        if isinstance(exc, ssl.SSLError):
+            return SSLError(exc)
+        if self.reused and (exc is None or isinstance(exc, (ConnectionResetError, BrokenPipeError,
+                                                            ConnectionAbortedError))):
+            return StaleConnection("the server closed the connection before answering")
+        if exc is None:
+            return ConnectionError("RemoteDisconnected: the server closed the connection "
+                                   "without a response (%s)" % doing)
+        return ConnectionError(exc)
+
+    # -- state ---------------------------------------------------------------
+
+    def is_dropped(self):
+        """True when the server closed this idle connection (or sent something unasked)."""
+        if self.end > self.start:
+            return True
+        try:
+            # At the TCP level, TLS included: any byte (a close_notify alert)
+            # or the end of the stream means the server is done with it.
+            _c_recv(self.sock, 1, _PEEK_NOWAIT)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        return True
+
+    def close(self):
+        """Close the socket (waiters on it get an error from the hub)."""
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    @property
+    def closed(self):
+        """True once :meth:`close` was called."""
+        return self.sock is None
+
+
+# ---------------------------------------------------------------------------
+# TLS contexts
+# ---------------------------------------------------------------------------
+
+_contexts = {}
+
+
+def ssl_context(insecure=True, factory=None):
+    """The cooperative SSLContext for a session (cached: loading the CAs is slow).
+
+    ``insecure=True`` skips certificate and host name verification (upstream's
+    default); ``factory`` is a callable that returns an ``ssl.SSLContext``
+    (then ``insecure`` is not applied).  The context is passed through
+    ``net.wrap_context`` so that ``wrap_socket`` returns engine TLS sockets.
+    """
+    key = (bool(insecure), factory)
+    ctx = _contexts.get(key)
+    if ctx is None:
+        if factory is not None:
+            ctx = factory()
+        elif insecure:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        else:
+            ctx = ssl.create_default_context()
+        ctx.set_alpn_protocols(["http/1.1"])
+        net.wrap_context(ctx)
+        _contexts[key] = ctx
+    return ctx
+
+
+# ---------------------------------------------------------------------------
+# The pool
+# ---------------------------------------------------------------------------
+
+class ConnectionPool:
+    """A session's connections: idle ones kept per origin, at most ``concurrency`` busy.
+
+    ``connection_timeout`` bounds connecting (and the TLS handshake),
+    ``network_timeout`` every later read or write.  A pool may be shared by
+    several sessions (upstream's ``client_pool``).
+    """
+
+    def __init__(self, concurrency=10, connection_timeout=60.0, network_timeout=60.0,
+                 insecure=True, ssl_context_factory=None, max_idle=None):
+        self.connection_timeout = connection_timeout
+        self.network_timeout = network_timeout
+        self.insecure = insecure
+        self.ssl_context_factory = ssl_context_factory
+        #: Idle connections kept per origin (default: ``concurrency``).
+        self.max_idle = max_idle or max(1, concurrency)
+        self._idle = {}
+        self._slots = Semaphore(max(1, int(concurrency)))
+
+    def acquire(self, key, timeouts=None, fresh=False):
+        """A connection to ``key`` = (scheme, host, port), reused or new (``fresh``: new).
+
+        Waits while ``concurrency`` connections are busy.  ``timeouts`` is
+        an optional (connect, read) pair for this request.  Raises
+        ConnectionError, ConnectTimeout, SSLError; the slot is given back
+        on failure.
+        """
+        self._slots.acquire()
+        try:
+            conn = None
+            idle = None if fresh else self._idle.get(key)
+            while idle:
+                conn = idle.pop()
+                if _clock() - conn.idle_since < IDLE_CHECK_AFTER or not conn.is_dropped():
+                    break
+                conn.close()
+                conn = None
+            if conn is None:
+                conn = self.connect(key, timeouts)
+            conn.timeout = self.network_timeout if timeouts is None else timeouts[1]
+            conn.busy = True
+            return conn
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def release(self, conn, reusable=True):
+        """Give back a busy connection: kept for reuse if ``reusable``, else closed."""
+        if not conn.busy:
+            return
+        conn.busy = False
+        self._slots.release()
+        if reusable and conn.sock is not None and conn.end == conn.start:
+            idle = self._idle.get(conn.key)
+            if idle is None:
+                idle = self._idle[conn.key] = []
+            if len(idle) < self.max_idle:
+                conn.start = conn.end = 0
+                conn.reused = True
+                conn.idle_since = _clock()
+                idle.append(conn)
+                return
+        conn.close()
+
+    def connect(self, key, timeouts=None):
+        """Open a new connection to ``key``; raises ConnectTimeout, ConnectionError, SSLError."""
+        scheme, host, port = key
+        timeout = self.connection_timeout if timeouts is None else timeouts[0]
+        try:
+            sock = net.create_connection((host, port), timeout=timeout,
+                                         socket_options=_NODELAY)
+        except TimeoutError as exc:
+            raise ConnectTimeout("connecting to %s:%s timed out after %s s"
+                                 % (host, port, timeout)) from exc
+        except OSError as exc:
+            raise ConnectionError("Failed to establish a new connection to %s:%s: %s"
+                                  % (host, port, exc)) from exc
+        read_timeout = self.network_timeout if timeouts is None else timeouts[1]
+        if scheme == "https":
+            try:
+                ctx = ssl_context(self.insecure, self.ssl_context_factory)
+                sock = ctx.wrap_socket(sock, server_hostname=host)
+            except TimeoutError as exc:
+                sock.close()
+                raise ConnectTimeout("TLS handshake with %s:%s timed out after %s s"
+                                     % (host, port, timeout)) from exc
+            except ssl.SSLError as exc:
+                sock.close()
+                raise SSLError(exc) from exc
+            except OSError as exc:
+                sock.close()
+                raise ConnectionError(exc) from exc
+            sock.settimeout(read_timeout)
+            return Connection(sock, key, read_timeout, True)
+        sock.settimeout(0.0)  # reads and writes are driven by Connection
+        return Connection(sock, key, read_timeout, False)
+
+    def close(self):
+        """Close every idle connection (busy ones close when released)."""
+        idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
+
+    def idle_count(self, key=None):
+        """How many idle connections are kept (for ``key`` only, if given)."""
+        if key is not None:
+            return len(self._idle.get(key, ()))
+        return sum(len(v) for v in self._idle.values())
+
