@@ -265,7 +265,7 @@ def _check_hosts(classes, options):
     """An HttpLocust needs a host: an error headless, a warning with the web UI
     (whose form can give one)."""
     for cls in classes:
-        if not issubclass(cls, HttpLocust):
+        if not (issubclass(cls, HttpLocust) or getattr(cls, "needs_http_host", False)):
             continue  # a custom client may take any kind of host
         if not cls.host:
             message = ("%s has no host: set its host attribute or use --host, e.g. "

@@ -175,7 +175,8 @@ def swarm():
     # Not on a master: its slaves may have been given their own --host.
     if not host and not runner.host and not _is_master(runner):
         hostless = [cls.__name__ for cls in classes
-                    if issubclass(cls, HttpLocust) and not getattr(cls, "host", None)]
+                    if (issubclass(cls, HttpLocust) or getattr(cls, "needs_http_host", False))
+                    and not getattr(cls, "host", None)]
         if hostless:
             # Otherwise every user would die at once with LocustError.
             raise _json_error(400, "%s has no host: give one in the form (or start "

@@ -33,6 +33,7 @@ from .._fasthttp.response import (
 )
 from .._fasthttp.session import FastHttpSession
 from .._http.exceptions import (
+    ChunkedEncodingError,
     ConnectionError,
     ConnectTimeout,
     HTTPError,
@@ -49,6 +50,7 @@ __all__ = [
     "FastHttpSession", "FastHttpLocust", "FastHttpMixin", "FastResponse",
     "ResponseContextManager", "RestResponseContextManager", "Headers", "CookieJar",
     "ConnectionPool", "RequestException", "HTTPError", "ConnectionError", "ConnectTimeout",
+    "ChunkedEncodingError",
     "ReadTimeout", "SSLError", "Timeout", "TooManyRedirects",
 ]
 
