@@ -137,17 +137,14 @@ class Prepared:
     that changes per request.
     """
 
-    __slots__ = ("method", "target", "head", "head_open", "body", "defaults", "name",
-                 "_headers")
+    __slots__ = ("method", "target", "head", "head_open", "body", "name", "_headers")
 
-    def __init__(self, method, target, head_open, body, defaults=None):
+    def __init__(self, method, target, head_open, body):
         self.method = method
         self.target = target
         self.head_open = head_open
         self.head = head_open + b"\r\n"
         self.body = body
-        #: The session's header snapshot it was built with (for the cache).
-        self.defaults = defaults
         #: The statistics name when the request was made without ``name=``.
         self.name = target.path
         self._headers = None

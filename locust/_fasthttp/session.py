@@ -106,7 +106,7 @@ class FastHttpSession:
         self.request_name = None
         self._cache = {}
         self._header_set = None
-        self._headers = CaseInsensitiveDict(DEFAULT_HEADERS)
+        self.headers = DEFAULT_HEADERS
         if headers:
             self._headers.update(headers)
         self.auth_header = None
@@ -140,8 +140,13 @@ class FastHttpSession:
 
     @headers.setter
     def headers(self, value):
-        self._headers = value if isinstance(value, CaseInsensitiveDict) \
-            else CaseInsensitiveDict(value)
+        self._headers = _SessionHeaders(self._headers_changed, value)
+        self._headers_changed()
+
+    def _headers_changed(self):
+        # Prepared requests hold the old header lines: forget them.
+        self._cache.clear()
+        self._header_set = None
 
     @property
     def cookies(self):
@@ -149,11 +154,10 @@ class FastHttpSession:
         return self.cookiejar
 
     def _defaults(self):
-        plain = self._headers.flat()[0]  # the same dict until the headers change
         header_set = self._header_set
-        if header_set is None or header_set[0] is not plain:
-            header_set = self._header_set = (plain, HeaderSet(plain))
-        return header_set[1]
+        if header_set is None:
+            header_set = self._header_set = HeaderSet(self._headers.flat()[0])
+        return header_set
 
     def close(self):
         """Close the idle connections (the session stays usable)."""
@@ -229,7 +233,7 @@ class FastHttpSession:
         if headers is None and data is None and json is None and params is None \
                 and files is None and auth is None:
             prep = self._cache.get((method, url))
-            if prep is None or prep.defaults is not self._defaults():
+            if prep is None:
                 prep = self._prepare(method, url, None, None, None, None, None, None)
         else:
             prep = self._prepare(method, url, headers, data, json, params, files, auth)
@@ -298,7 +302,6 @@ class FastHttpSession:
         defaults = self._defaults()
         prep = prepare(upper, target, defaults, headers, body, content_type, auth)
         if cacheable and target.auth is None:
-            prep.defaults = defaults
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
             self._cache[(method, url)] = prep
@@ -469,6 +472,27 @@ class FastHttpSession:
         with self.rest(method, "%s%s_=%d" % (url, separator, int(time.time() * 1000)),
                        name=name, **kwargs) as resp:
             yield resp
+
+
+class _SessionHeaders(CaseInsensitiveDict):
+    """A session's headers: every change tells the session (its prepared requests go)."""
+
+    __slots__ = ("_changed",)
+
+    def __init__(self, changed, data=None):
+        self._changed = None
+        super().__init__(data)
+        self._changed = changed
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        if self._changed is not None:
+            self._changed()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        if self._changed is not None:
+            self._changed()
 
 
 def _timeouts(timeout):
