@@ -376,6 +376,18 @@ def test_https_without_verification_keeps_the_connection(tls_server, reports):
     assert reports.kinds() == ["success"] * 7
 
 
+def test_an_idle_https_connection_is_checked_and_reused(tls_server, monkeypatch):
+    # TLS 1.3 servers send session tickets after the handshake: bytes on an
+    # idle connection that do not mean it is closed.
+    monkeypatch.setattr(fast_connection, "IDLE_CHECK_AFTER", 0.0)
+    session = FastHttpSession(tls_server.url)
+    before = len(tls_server.connections)
+    for _ in range(3):
+        assert session.get("/ok").content == b"ok"
+        sleep(0.05)
+    assert len(tls_server.connections) - before == 1
+
+
 def test_https_verified_with_the_right_ca(tls_server, tls_ca, reports):
     def factory():
         ctx = ssl.create_default_context()

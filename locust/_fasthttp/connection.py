@@ -232,14 +232,16 @@ class Connection:
         if self.end > self.start:
             return True
         try:
-            # At the TCP level, TLS included: any byte (a close_notify alert)
-            # or the end of the stream means the server is done with it.
-            _c_recv(self.sock, 1, _PEEK_NOWAIT)
+            # At the TCP level: one byte peeked without waiting.
+            data = _c_recv(self.sock, 1, _PEEK_NOWAIT)
         except BlockingIOError:
             return False
         except OSError:
             return True
-        return True
+        # Plain HTTP: bytes nobody asked for mean the connection is unusable.
+        # TLS: they may be a record the TLS layer consumes by itself (a
+        # session ticket); only the end of the stream says the server is gone.
+        return not self.tls or not data
 
     def close(self):
         """Close the socket (waiters on it get an error from the hub)."""
