@@ -223,6 +223,27 @@ def test_a_response_that_is_not_http_is_a_status_0_failure(raw_server, reports):
     assert reports.kinds() == ["failure"]
 
 
+def test_informational_and_bodiless_answers(raw_server, reports):
+    answers = [b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+               b"HTTP/1.1 204 No Content\r\n\r\n",
+               b"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n",
+               b"HTTP/1.1 200 OK\r\nX-Folded: a\r\n  b\r\ncontent-length:  3 \r\n\r\nabc"]
+
+    def handler(server, sock):
+        while server.read_request(sock):
+            sock.sendall(answers[(server.requests - 1) % len(answers)])
+
+    server = raw_server(handler)
+    session = FastHttpSession(server.url)
+    assert session.get("/").content == b"ok"
+    assert session.get("/").status_code == 204
+    assert session.get("/").status_code == 304
+    response = session.get("/")
+    assert response.content == b"abc" and response.headers["x-folded"] == "a b"
+    assert server.connections == 1
+    assert reports.kinds() == ["success"] * 4
+
+
 # -- time ---------------------------------------------------------------------------
 
 

@@ -360,7 +360,11 @@ class FastHttpSession:
                               (cookies.items() if hasattr(cookies, "items") else cookies))
             cookie = extra if cookie is None else cookie + "; " + extra
         if cookie is not None:
-            data = prep.head_open + b"Cookie: " + cookie.encode("latin-1") + b"\r\n\r\n"
+            try:
+                cookie_bytes = cookie.encode("latin-1")
+            except UnicodeEncodeError:
+                cookie_bytes = cookie.encode("utf-8")
+            data = prep.head_open + b"Cookie: " + cookie_bytes + b"\r\n\r\n"
         body = prep.body
         if body and len(body) <= _JOIN_BODY:
             data += body
