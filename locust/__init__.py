@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 _LAZY_SUBMODULES = ("web",)
-#: Imported on first use: the fast client costs ~10 ms of import time.
+#: Imported on first use: the fast client adds ~40 ms to `import locust` (measured;
+#: http.cookiejar alone pulls in urllib.request and http.client).
 _LAZY_NAMES = {"FastHttpLocust": ".contrib.fasthttp"}
 
 
