@@ -160,6 +160,13 @@ def test_the_same_request_is_built_once_until_the_headers_change(client):
     assert "X-Later" not in echo(client.get("/echo"))["headers"]
 
 
+def test_requests_with_their_own_headers_are_built_once_per_header_set(client):
+    for value in ("a", "b", "a"):
+        assert echo(client.get("/echo", headers={"X-V": value}))["headers"]["X-V"] == value
+    assert len(client._cache) == 2
+    assert echo(client.get("/echo", headers=[("X-L", "1")]))["headers"]["X-L"] == "1"
+
+
 def test_default_headers(client):
     headers = echo(client.get("/echo"))["headers"]
     assert headers["User-Agent"].startswith("python-locust-fasthttp/")

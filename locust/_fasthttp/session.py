@@ -230,13 +230,21 @@ class FastHttpSession:
         TypeError for bad arguments; nothing is reported then.
         """
         start = _perf_counter()
-        if headers is None and data is None and json is None and params is None \
-                and files is None and auth is None:
-            prep = self._cache.get((method, url))
+        if data is None and json is None and params is None and files is None and auth is None:
+            # Built once per distinct (method, URL, request headers).
+            if headers is None:
+                key = (method, url)
+            else:
+                try:
+                    key = (method, url, tuple(headers.items()))
+                    hash(key)
+                except (AttributeError, TypeError):
+                    key = None
+            prep = self._cache.get(key)
             if prep is None:
-                prep = self._prepare(method, url, None, None, None, None, None, None)
+                prep = self._prepare(method, url, headers, None, None, None, None, None, key)
         else:
-            prep = self._prepare(method, url, headers, data, json, params, files, auth)
+            prep = self._prepare(method, url, headers, data, json, params, files, auth, None)
         method = prep.method
         try:
             response = self._send(prep, stream, allow_redirects, cookies,
@@ -276,13 +284,11 @@ class FastHttpSession:
 
     # -- preparing ---------------------------------------------------------------
 
-    def _prepare(self, method, url, headers, data, json, params, files, auth):
-        """The Prepared request (cached when only the method and URL define it)."""
+    def _prepare(self, method, url, headers, data, json, params, files, auth, key):
+        """The Prepared request, kept under ``key`` unless that is None."""
         if not isinstance(url, str):
             url = url.decode("utf-8") if isinstance(url, bytes) else str(url)
         upper = method.upper()
-        cacheable = headers is None and data is None and json is None and params is None \
-            and files is None and auth is None
         full = url.lstrip()
         if full[:7].lower() != "http://" and full[:8].lower() != "https://":
             if _HAS_SCHEME.match(full):
@@ -301,10 +307,10 @@ class FastHttpSession:
             auth = target.auth
         defaults = self._defaults()
         prep = prepare(upper, target, defaults, headers, body, content_type, auth)
-        if cacheable and target.auth is None:
+        if key is not None and target.auth is None:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
-            self._cache[(method, url)] = prep
+            self._cache[key] = prep
         return prep
 
     # -- sending -----------------------------------------------------------------
