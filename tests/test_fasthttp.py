@@ -381,6 +381,13 @@ def test_stream_reads_the_body_when_asked(client, reports):
     assert list(client.iter_lines("/lines")) == ["line one", "line two", "line three"]
 
 
+def test_streamed_responses_dropped_unread_give_their_connection_back(server):
+    session = FastHttpSession(server.url, concurrency=2)
+    for _ in range(5):
+        session.get("/gzip", stream=True)  # never read, dropped at once
+    assert session.get("/ok", timeout=5).content == b"ok"
+
+
 def test_an_unread_stream_closed_does_not_block_the_session(client):
     response = client.get("/gzip", stream=True)
     response.close()

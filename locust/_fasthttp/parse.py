@@ -19,6 +19,8 @@ piece by piece (``stream=True``).  A body that ends early raises
 ChunkedEncodingError (requests' name for a broken body).
 """
 
+import contextlib
+
 from .._http.exceptions import ChunkedEncodingError, ConnectionError
 
 __all__ = ["read_head", "BodyReader", "UNTIL_CLOSE"]
@@ -160,6 +162,14 @@ class BodyReader:
     def close(self):
         """Stop reading: the connection is closed unless the body was read to its end."""
         self._end(False)
+
+    def __del__(self):
+        # A streamed response dropped unread: without this its connection
+        # would stay busy, and ``concurrency`` such responses would make the
+        # next request wait forever.
+        if not self.done:
+            with contextlib.suppress(Exception):  # interpreter shutdown
+                self._end(False)
 
     # -- framings ------------------------------------------------------------
 
