@@ -17,6 +17,7 @@ from locust.contrib.fasthttp import (
     FastHttpLocust,
     FastHttpSession,
     HTTPError,
+    ProxyError,
     RequestException,
     ResponseContextManager,
     TooManyRedirects,
@@ -24,7 +25,7 @@ from locust.contrib.fasthttp import (
 from locust.engine import joinall, spawn
 from locust.exception import CatchResponseError, InterruptTaskSet, LocustError, ResponseError
 from support import child_env
-from support.http_target import TEXT, start_server
+from support.http_target import TEXT, start_proxy, start_server
 
 # -- fixtures -----------------------------------------------------------------
 
@@ -428,8 +429,25 @@ def test_unknown_keyword_arguments_are_refused(server):
         FastHttpSession(server.url, nope=1)
     with pytest.raises(TypeError):
         FastHttpSession(server.url).get("/ok", verify=False)
-    with pytest.raises(ValueError, match="proxies"):
-        FastHttpSession(server.url, proxy_host="127.0.0.1", proxy_port=3128)
+    with pytest.raises(ValueError, match="proxy_host and proxy_port"):
+        FastHttpSession(server.url, proxy_host="127.0.0.1")
+
+
+def test_an_http_proxy(server, reports):
+    proxy = start_proxy()
+    try:
+        port = proxy.server_address[1]
+        session = FastHttpSession(server.url, proxy_host="127.0.0.1", proxy_port=port)
+        for _ in range(2):
+            response = session.get("/echo?x=1")
+            assert response.headers["via"] == "test-proxy"
+            assert echo(response)["path"] == "/echo?x=1"
+        assert [seen[:2] for seen in proxy.seen] == [("GET", server.url + "/echo?x=1")] * 2
+        assert [kw["name"] for _, kw in reports] == ["/echo?x=1"] * 2
+        refused = FastHttpSession(server.url, proxy_host="127.0.0.1", proxy_port=1).get("/ok")
+        assert refused.status_code == 0 and isinstance(refused.error, ProxyError)
+    finally:
+        proxy.stop()
 
 
 def test_connection_refused_is_a_status_0_failure(reports):

@@ -409,6 +409,21 @@ def test_an_idle_https_connection_is_checked_and_reused(tls_server, monkeypatch)
     assert len(tls_server.connections) - before == 1
 
 
+def test_https_through_a_connect_proxy(tls_server, reports):
+    from support.http_target import start_proxy
+    proxy = start_proxy()
+    try:
+        session = FastHttpSession(tls_server.url, proxy_host="127.0.0.1",
+                                  proxy_port=proxy.server_address[1])
+        assert session.get("/ok").content == b"ok"
+        assert session.get("/ok").content == b"ok"
+        authority = tls_server.url.split("//")[1]
+        assert [seen[:2] for seen in proxy.seen] == [("CONNECT", authority)]
+    finally:
+        proxy.stop()
+    assert reports.kinds() == ["success"] * 2
+
+
 def test_https_verified_with_the_right_ca(tls_server, tls_ca, reports):
     def factory():
         ctx = ssl.create_default_context()

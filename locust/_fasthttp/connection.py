@@ -27,7 +27,14 @@ import socket
 import ssl
 import time
 
-from .._http.exceptions import ConnectionError, ConnectTimeout, ReadTimeout, SSLError
+from .._http.exceptions import (
+    ConnectionError,
+    ConnectTimeout,
+    ProxyError,
+    ReadTimeout,
+    RequestException,
+    SSLError,
+)
 from ..engine import Semaphore, get_hub, net
 
 __all__ = ["Connection", "ConnectionPool", "ssl_context", "BUFFER_SIZE", "StaleConnection"]
@@ -362,12 +369,17 @@ class ConnectionPool:
     """A session's connections: idle ones kept per origin, at most ``concurrency`` busy.
 
     ``connection_timeout`` bounds connecting (and the TLS handshake),
-    ``network_timeout`` every later read or write.  A pool may be shared by
-    several sessions (upstream's ``client_pool``).
+    ``network_timeout`` every later read or write.  With ``proxy`` (host,
+    port), connections go to that HTTP proxy: plain HTTP requests are sent
+    to it (in absolute form, see the session), HTTPS ones through a
+    CONNECT tunnel.  A pool may be shared by several sessions (upstream's
+    ``client_pool``).
     """
 
     def __init__(self, concurrency=10, connection_timeout=60.0, network_timeout=60.0,
-                 insecure=True, ssl_context_factory=None, max_idle=None):
+                 insecure=True, ssl_context_factory=None, max_idle=None, proxy=None):
+        #: (host, port) of an HTTP proxy, or None.
+        self.proxy = proxy
         self.connection_timeout = connection_timeout
         self.network_timeout = network_timeout
         self.insecure = insecure
@@ -445,20 +457,27 @@ class ConnectionPool:
         conn.close()
 
     def connect(self, key, timeouts=None):
-        """Open a new connection to ``key``; raises ConnectTimeout, ConnectionError, SSLError."""
+        """Open a new connection to ``key`` (through ``proxy`` if set).
+
+        Raises ConnectTimeout, ConnectionError, ProxyError, SSLError.
+        """
         scheme, host, port = key
         timeout = self.connection_timeout if timeouts is None else timeouts[0]
+        address = self.proxy or (host, port)
         try:
-            sock = net.create_connection((host, port), timeout=timeout,
-                                         socket_options=_NODELAY)
+            sock = net.create_connection(address, timeout=timeout, socket_options=_NODELAY)
         except TimeoutError as exc:
             raise ConnectTimeout("connecting to %s:%s timed out after %s s"
-                                 % (host, port, timeout)) from exc
+                                 % (address[0], address[1], timeout)) from exc
         except OSError as exc:
-            raise ConnectionError("Failed to establish a new connection to %s:%s: %s"
-                                  % (host, port, exc)) from exc
+            cls = ProxyError if self.proxy else ConnectionError
+            raise cls("Failed to establish a new connection to %s:%s: %s"
+                      % (address[0], address[1], exc)) from exc
         read_timeout = self.network_timeout if timeouts is None else timeouts[1]
         if scheme == "https":
+            if self.proxy:
+                self._tunnel(sock, host, port, read_timeout)
+                sock.settimeout(timeout)  # for the TLS handshake
             try:
                 ctx = ssl_context(self.insecure, self.ssl_context_factory)
                 sock = ctx.wrap_socket(sock, server_hostname=host)
@@ -476,6 +495,28 @@ class ConnectionPool:
             return Connection(sock, key, read_timeout, True)
         sock.settimeout(0.0)  # reads and writes are driven by Connection
         return Connection(sock, key, read_timeout, False)
+
+    @staticmethod
+    def _tunnel(sock, host, port, timeout):
+        """Ask the proxy for a tunnel to host:port (CONNECT); raises ProxyError."""
+        from .parse import read_head
+        sock.settimeout(0.0)
+        conn = Connection(sock, None, timeout, False)
+        authority = "%s:%d" % (host, port)
+        try:
+            conn.send(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n"
+                       % (authority, authority)).encode("idna"))
+            conn.recv_first()
+            status, head, _, _, _, _ = read_head(conn, "HEAD")
+        except RequestException as exc:
+            sock.close()
+            raise ProxyError("the proxy did not open a tunnel to %s: %s" % (authority, exc)) \
+                from exc
+        if not 200 <= status < 300 or conn.end > conn.start:
+            sock.close()
+            raise ProxyError("the proxy refused a tunnel to %s: %s"
+                             % (authority, head.partition(b"\r\n")[0].decode("latin-1")))
+        conn.sock = None  # the socket goes on, wrapped in TLS
 
     def close(self):
         """Close every idle connection (busy ones close when released)."""

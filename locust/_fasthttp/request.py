@@ -174,17 +174,19 @@ class HeaderSet:
         self.block = header_block(self.plain)
 
 
-def prepare(method, target, defaults, extra_headers, body, content_type, auth):
+def prepare(method, target, defaults, extra_headers, body, content_type, auth, proxied=False):
     """The :class:`Prepared` of one request.
 
     ``defaults`` is the session's :class:`HeaderSet`, ``extra_headers`` the
     request's own (merged case-insensitively over them; a None value removes
     one), ``content_type`` the type implied by ``json=``/``data=``/``files=``
     (unless a Content-Type is given), ``auth`` a (user, password) pair or
-    None. Raises InvalidHeader.
+    None; ``proxied``: a plain HTTP request goes to a proxy (the request
+    line carries the whole URL).  Raises InvalidHeader.
     """
     lower = defaults.lower
-    line = ("%s %s HTTP/1.1\r\n" % (method, target.path)).encode("ascii")
+    uri = target.url if proxied and target.scheme == "http" else target.path
+    line = ("%s %s HTTP/1.1\r\n" % (method, uri)).encode("ascii")
     has_body = body is not None or method in _BODY_METHODS
     if not extra_headers and auth is None and "host" not in lower and (
             not has_body or ("content-length" not in lower and "transfer-encoding" not in lower)

@@ -83,16 +83,22 @@ class FastHttpSession:
       (requests are reported through ``events.request_success`` /
       ``request_failure``).
 
-    Raises TypeError for an unknown keyword argument, ValueError for
-    proxy settings (not supported).
+    - ``proxy_host`` / ``proxy_port``: an HTTP proxy (plain HTTP requests in
+      absolute form, HTTPS through CONNECT);
+
+    Raises TypeError for an unknown keyword argument, ValueError for a
+    proxy_host without proxy_port or the other way round.
     """
 
     def __init__(self, base_url, request_event=None, user=None, insecure=True, client_pool=None,
                  ssl_context_factory=None, *, network_timeout=60.0, connection_timeout=60.0,
                  max_redirects=30, max_retries=0, concurrency=10, headers=None, proxy_host=None,
                  proxy_port=None, cookiejar=None):
+        proxy = None
         if proxy_host or proxy_port:
-            raise ValueError("FastHttpSession does not support proxies (proxy_host/proxy_port)")
+            if not proxy_host or not proxy_port:
+                raise ValueError("a proxy needs both proxy_host and proxy_port")
+            proxy = (proxy_host, int(proxy_port))
         self.request_event = request_event
         self.user = user
         #: The session's cookies (requests' jar API: ``jar["name"]``, ``get_dict()``...).
@@ -101,7 +107,8 @@ class FastHttpSession:
         self.max_retries = max_retries
         #: The connections (shared when ``client_pool`` was given).
         self.pool = client_pool if client_pool is not None else ConnectionPool(
-            concurrency, connection_timeout, network_timeout, insecure, ssl_context_factory)
+            concurrency, connection_timeout, network_timeout, insecure, ssl_context_factory,
+            proxy=proxy)
         #: When set, requests without ``name=`` are reported under it.
         self.request_name = None
         self._cache = {}
@@ -306,7 +313,8 @@ class FastHttpSession:
         if auth is None and target.auth is not None:
             auth = target.auth
         defaults = self._defaults()
-        prep = prepare(upper, target, defaults, headers, body, content_type, auth)
+        prep = prepare(upper, target, defaults, headers, body, content_type, auth,
+                       self.pool.proxy is not None)
         if key is not None and target.auth is None:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
@@ -349,7 +357,8 @@ class FastHttpSession:
                 exc.response = response
                 raise
             name = prep.name
-            prep = prepare(method, target, _EMPTY, headers, body, None, None)
+            prep = prepare(method, target, _EMPTY, headers, body, None, None,
+                           self.pool.proxy is not None)
             prep.name = name
         if history is not None:
             response.history = history

@@ -19,7 +19,7 @@ status 0 responses, never exceptions out of a task).  Its differences from
 attributes are read the same way (``network_timeout``,
 ``connection_timeout``, ``max_redirects``, ``max_retries``, ``insecure``,
 ``default_headers``, ``concurrency``, ``client_pool``,
-``ssl_context_factory``), and ``self.rest(...)`` / ``self.rest_(...)`` are
+``ssl_context_factory``, ``proxy_host``, ``proxy_port``), and ``self.rest(...)`` / ``self.rest_(...)`` are
 there too (also as ``self.client.rest``).
 """
 
@@ -37,6 +37,7 @@ from .._http.exceptions import (
     ConnectionError,
     ConnectTimeout,
     HTTPError,
+    ProxyError,
     ReadTimeout,
     RequestException,
     SSLError,
@@ -50,7 +51,7 @@ __all__ = [
     "FastHttpSession", "FastHttpLocust", "FastHttpMixin", "FastResponse",
     "ResponseContextManager", "RestResponseContextManager", "Headers", "CookieJar",
     "ConnectionPool", "RequestException", "HTTPError", "ConnectionError", "ConnectTimeout",
-    "ChunkedEncodingError",
+    "ChunkedEncodingError", "ProxyError",
     "ReadTimeout", "SSLError", "Timeout", "TooManyRedirects",
 ]
 
@@ -81,7 +82,7 @@ class FastHttpMixin:
     client_pool = None
     #: A callable returning the ssl.SSLContext to use.
     ssl_context_factory = None
-    #: Not supported (a ValueError when set); kept for upstream's attribute names.
+    #: An HTTP proxy for every request (HTTPS through CONNECT).
     proxy_host = None
     proxy_port = None
 
