@@ -349,6 +349,47 @@ def test_a_large_chunked_body_and_a_head_split_across_reads(raw_server, reports)
     assert reports.kinds() == ["success"] * 2
 
 
+def test_concurrent_answers_in_pieces_do_not_mix(raw_server, reports):
+    # Responses are first read into one buffer shared by the process: one
+    # that arrives in pieces must move to a buffer of its own before its
+    # greenlet waits, or another greenlet's answer would overwrite it.
+    def handler(server, sock):
+        while True:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            path = data.split(b" ")[1]
+            body = path * 2000
+            if path.endswith((b"0", b"2", b"4")):
+                head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+            else:
+                head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                body = b"".join(b"%x\r\n%s\r\n" % (len(path) * 100, path * 100)
+                                for _ in range(20)) + b"0\r\n\r\n"
+            message = head + body
+            for cut in (20, len(head) + 50, len(head) + 3000):
+                sock.sendall(message[:cut])
+                message = message[cut:]
+                time.sleep(0.005)
+            sock.sendall(message)
+
+    server = raw_server(handler)
+
+    def user(i):
+        session = FastHttpSession(server.url)
+        for n in range(5):
+            path = "/u%d-%d" % (i, n)
+            assert session.get(path).content == path.encode() * 2000
+            streamed = session.get(path, stream=True)
+            assert b"".join(streamed.iter_content(777)) == path.encode() * 2000
+
+    joinall([spawn(user, i) for i in range(20)], raise_error=True)
+    assert reports.kinds() == ["success"] * 200
+
+
 # -- counting -------------------------------------------------------------------------
 
 

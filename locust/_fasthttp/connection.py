@@ -1,6 +1,7 @@
 """Connections of the fast client: engine sockets kept alive per (scheme, host, port).
 
-A :class:`Connection` owns one socket and one reusable receive buffer.  Plain
+A :class:`Connection` owns one socket; responses are received into one
+buffer shared by the process (see :meth:`Connection.detach`).  Plain
 HTTP sockets are driven here directly: the C ``send``/``recv_into`` of the
 non-blocking socket, and the hub's ``wait_fd`` when the kernel says it
 would block.  After a request is sent, the first read *waits first*: the
@@ -39,8 +40,13 @@ from ..engine import Semaphore, get_hub, net
 
 __all__ = ["Connection", "ConnectionPool", "ssl_context", "BUFFER_SIZE", "StaleConnection"]
 
-#: Size of each connection's receive buffer; a response head must fit in it.
+#: Size of the receive buffers; a response head must fit in one.
 BUFFER_SIZE = 65536
+# One buffer for the whole process: a response read whole in one recv_into
+# (the common case) is copied out of it before the greenlet can switch, so
+# connections need no buffer of their own (64 KB per idle user otherwise).
+_shared_buf = bytearray(BUFFER_SIZE)
+_shared_view = memoryview(_shared_buf)
 #: A connection idle for longer than this is peeked at before it is reused.
 IDLE_CHECK_AFTER = 0.5
 
@@ -76,9 +82,11 @@ class Connection:
         self.fd = sock.fileno()
         self.tls = tls
         self.key = key
-        self.buf = bytearray(BUFFER_SIZE)
-        self.view = memoryview(self.buf)
-        #: Unread bytes are buf[start:end] (left over after a response).
+        #: The receive buffer: the process's shared one while a response is
+        #: read without waiting, one of its own after (see :meth:`detach`).
+        self.buf = None
+        self.view = None
+        #: Unread bytes are buf[start:end].
         self.start = 0
         self.end = 0
         #: Seconds a read or write may wait (None: forever).
@@ -161,6 +169,8 @@ class Connection:
         if self.end > self.start:
             return self.end - self.start  # bytes that arrived with the last response
         self.start = self.end = 0
+        self.buf = _shared_buf
+        self.view = _shared_view
         if self.tls:
             n = self.recv_into(self.buf)
         else:
@@ -214,13 +224,30 @@ class Connection:
         except OSError as exc:
             raise ConnectionError(exc) from exc
 
+    def detach(self):
+        """Move the unread bytes from the shared buffer to one of this connection's own.
+
+        Must happen before anything that can wait (and so let another
+        greenlet read into the shared buffer): :meth:`fill` does it, and the
+        session before it hands a body reader out.
+        """
+        if self.buf is _shared_buf:
+            own = bytearray(BUFFER_SIZE)
+            rest = self.end - self.start
+            own[:rest] = _shared_view[self.start:self.end]
+            self.buf = own
+            self.view = memoryview(own)
+            self.start, self.end = 0, rest
+
     def fill(self):
         """Read more bytes after ``buf[:end]``, compacting first if needed.
 
         Returns the number read (0 at the end of the stream).  Raises
         ConnectionError when the buffer is full (a head over BUFFER_SIZE).
         """
-        if self.start:
+        if self.buf is _shared_buf:
+            self.detach()
+        elif self.start:
             rest = self.end - self.start
             self.buf[:rest] = self.view[self.start:self.end]
             self.start, self.end = 0, rest
@@ -450,6 +477,7 @@ class ConnectionPool:
                 idle = self._idle[conn.key] = []
             if len(idle) < self.max_idle:
                 conn.start = conn.end = 0
+                conn.buf = conn.view = None  # an idle connection holds no buffer
                 conn.reused = True
                 conn.idle_since = _clock()
                 idle.append(conn)

@@ -45,13 +45,12 @@ def read_head(conn, method):
     Raises BadResponse, ConnectionError, ReadTimeout.
     """
     while True:
-        buf = conn.buf
-        idx = buf.find(b"\r\n\r\n", conn.start, conn.end)
+        idx = conn.buf.find(b"\r\n\r\n", conn.start, conn.end)
         while idx < 0:
-            if conn.fill() == 0:
+            if conn.fill() == 0:  # (conn.buf may be another buffer after it)
                 raise BadResponse("RemoteDisconnected: the connection closed in the middle "
                                   "of the response head")
-            idx = buf.find(b"\r\n\r\n", conn.start, conn.end)
+            idx = conn.buf.find(b"\r\n\r\n", conn.start, conn.end)
         head = bytes(conn.view[conn.start:idx])
         conn.start = idx + 4
         if head[:7] != b"HTTP/1." or head[8:9] != b" ":
@@ -219,14 +218,13 @@ class BodyReader:
     def _line(self):
         """The next CRLF-terminated line of the buffer, without the CRLF."""
         conn = self.conn
-        buf = conn.buf
-        idx = buf.find(b"\r\n", conn.start, conn.end)
+        idx = conn.buf.find(b"\r\n", conn.start, conn.end)
         while idx < 0:
             if conn.end - conn.start > 4096:
                 raise ChunkedEncodingError("chunk size line too long")
             if conn.fill() == 0:
                 raise ChunkedEncodingError("the connection closed in the middle of a chunked body")
-            idx = buf.find(b"\r\n", conn.start, conn.end)
+            idx = conn.buf.find(b"\r\n", conn.start, conn.end)
         line = bytes(conn.view[conn.start:idx])
         conn.start = idx + 2
         return line

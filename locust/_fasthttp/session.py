@@ -414,6 +414,7 @@ class FastHttpSession:
                 response._body = bytes(conn.view[start:start + length])
                 pool.release(conn, not will_close)
             else:
+                conn.detach()  # the body is read later or in pieces: off the shared buffer
                 reader = BodyReader(conn, length, chunked, will_close, pool.release)
                 if stream:
                     response._reader = reader
