@@ -56,6 +56,9 @@ _CACHE_SIZE = 4096
 #: Bodies up to this size go out in the same send() as the head.
 _JOIN_BODY = 65536
 _EMPTY = HeaderSet({})
+_DEFAULT_SET = HeaderSet(DEFAULT_HEADERS)
+#: Prepared requests of the sessions on the default headers, per (base URL, proxied).
+_shared_caches = {}
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
@@ -101,8 +104,7 @@ class FastHttpSession:
             proxy = (proxy_host, int(proxy_port))
         self.request_event = request_event
         self.user = user
-        #: The session's cookies (requests' jar API: ``jar["name"]``, ``get_dict()``...).
-        self.cookiejar = cookiejar if cookiejar is not None else CookieJar()
+        self._jar = cookiejar
         self.max_redirects = max_redirects
         self.max_retries = max_retries
         #: The connections (shared when ``client_pool`` was given).
@@ -111,13 +113,16 @@ class FastHttpSession:
             proxy=proxy)
         #: When set, requests without ``name=`` are reported under it.
         self.request_name = None
-        self._cache = {}
-        self._header_set = None
-        self.headers = DEFAULT_HEADERS
-        if headers:
-            self._headers.update(headers)
+        # Until the session's headers differ from the defaults, it shares the
+        # defaults' encoded lines and, per base URL, the prepared requests of
+        # every other such session (the users of a class prepare "/" once).
+        self._headers = None
+        self._header_set = _DEFAULT_SET
+        self._cache = None
         self.auth_header = None
         self.base_url = base_url
+        if headers:
+            self.headers.update(headers)
 
     # -- configuration -------------------------------------------------------
 
@@ -128,7 +133,6 @@ class FastHttpSession:
 
     @base_url.setter
     def base_url(self, value):
-        self._cache.clear()
         if value:
             parts = urlsplit(value)
             if parts.username is not None:
@@ -139,10 +143,28 @@ class FastHttpSession:
                 value = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
             value = value.rstrip("/")
         self._base_url = value
+        self._reset_cache()
+
+    def _reset_cache(self):
+        if self._headers is None:
+            key = (self._base_url, self.pool.proxy is not None)
+            cache = _shared_caches.get(key)
+            if cache is None:
+                if len(_shared_caches) >= _CACHE_SIZE:
+                    _shared_caches.clear()
+                cache = _shared_caches[key] = {}
+            self._cache = cache
+        else:
+            self._cache = {}
 
     @property
     def headers(self):
-        """Headers sent with every request (case-insensitive; a None value sends none)."""
+        """Headers sent with every request (case-insensitive; a None value sends none).
+
+        Defaults: User-Agent, ``Accept-Encoding: gzip, deflate``, ``Accept: */*``.
+        """
+        if self._headers is None:
+            self.headers = DEFAULT_HEADERS
         return self._headers
 
     @headers.setter
@@ -152,13 +174,30 @@ class FastHttpSession:
 
     def _headers_changed(self):
         # Prepared requests hold the old header lines: forget them.
-        self._cache.clear()
         self._header_set = None
+        self._reset_cache()
 
     @property
-    def cookies(self):
-        """The session's cookie jar (the same object as ``cookiejar``)."""
-        return self.cookiejar
+    def cookiejar(self):
+        """The session's cookies (requests' jar API: ``jar["name"]``, ``get_dict()``...).
+
+        Made on first use; assigning another jar (or a dict) replaces it.
+        """
+        jar = self._jar
+        if jar is None:
+            jar = self._jar = CookieJar()
+        return jar
+
+    @cookiejar.setter
+    def cookiejar(self, value):
+        if not isinstance(value, CookieJar):
+            jar = CookieJar()
+            if value is not None:
+                jar.update(value)
+            value = jar
+        self._jar = value
+
+    cookies = cookiejar
 
     def _defaults(self):
         header_set = self._header_set
@@ -369,7 +408,8 @@ class FastHttpSession:
         target = prep.target
         pool = self.pool
         data = prep.head
-        cookie = self.cookiejar.header_for(target.scheme, target.host, target.path)
+        jar = self._jar
+        cookie = None if jar is None else jar.header_for(target.scheme, target.host, target.path)
         if cookies:
             extra = "; ".join("%s=%s" % item for item in
                               (cookies.items() if hasattr(cookies, "items") else cookies))
