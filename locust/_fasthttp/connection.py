@@ -37,6 +37,7 @@ from .._http.exceptions import (
     SSLError,
 )
 from ..engine import Semaphore, get_hub, net
+from . import watchdog as _watchdog
 
 __all__ = ["Connection", "ConnectionPool", "ssl_context", "BUFFER_SIZE", "StaleConnection"]
 
@@ -105,7 +106,7 @@ class Connection:
     def _wait(self, event):
         """Wait until the socket is ready for ``event`` (plain sockets only).
 
-        The timeout is the watchdog's (see :class:`_Watchdog`): no timer
+        The timeout is the watchdog's (see :mod:`.watchdog`): no timer
         per wait.  Raises ReadTimeout, or the OSError thrown in when the
         socket is closed meanwhile.
         """
@@ -113,9 +114,9 @@ class Connection:
             self.hub.wait_fd(self.fd, event)
             return
         self.waiting_since = _clock()
-        watchdog = _watchdog
+        watchdog = _watchdog.current
         if watchdog.timer is None or watchdog.hub is not self.hub:
-            watchdog = _start_watchdog(self)
+            watchdog = _watchdog.start(self)
         watchdog.waiting.add(self)
         try:
             self.hub.wait_fd(self.fd, event)
@@ -298,62 +299,6 @@ class Connection:
     def closed(self):
         """True once :meth:`close` was called."""
         return self.sock is None
-
-
-# ---------------------------------------------------------------------------
-# Network timeouts
-# ---------------------------------------------------------------------------
-
-class _Watchdog:
-    """Times out the waits of plain connections without a hub timer per wait.
-
-    A timer per read cost 2.4 us of the 13 us a keep-alive GET costs the
-    client (measured with the answer already queued).  Instead, each wait
-    notes when it began and joins ``waiting``; one timer per process ticks
-    (every quarter of the shortest timeout, at most 0.25 s) while anything
-    waits, and closes the socket of a wait older than its timeout: the hub
-    then throws an error into the waiting greenlet, which turns it into
-    ReadTimeout.  A timeout so fires between ``timeout`` and ``timeout +
-    tick`` seconds.
-    """
-
-    def __init__(self, hub):
-        self.hub = hub
-        self.waiting = set()
-        self.timer = None
-
-    def tick(self):
-        self.timer = None
-        now = _clock()
-        shortest = None
-        for conn in list(self.waiting):
-            since = conn.waiting_since
-            if not since or conn.sock is None:
-                self.waiting.discard(conn)
-                continue
-            if now - since >= conn.timeout:
-                self.waiting.discard(conn)
-                conn.timed_out = True
-                conn.close()  # the hub throws EBADF into the waiter
-            elif shortest is None or conn.timeout < shortest:
-                shortest = conn.timeout
-        if shortest is not None:
-            self.schedule(shortest)
-
-    def schedule(self, timeout):
-        self.timer = self.hub.call_later(min(0.25, max(0.005, timeout / 4.0)), self.tick)
-
-
-_watchdog = _Watchdog(None)
-
-
-def _start_watchdog(conn):
-    global _watchdog
-    if _watchdog.hub is not conn.hub:  # a new hub (a forked process): a new watchdog
-        _watchdog = _Watchdog(conn.hub)
-    if _watchdog.timer is None:
-        _watchdog.schedule(conn.timeout)
-    return _watchdog
 
 
 # ---------------------------------------------------------------------------

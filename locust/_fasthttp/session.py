@@ -36,11 +36,12 @@ from .._http.exceptions import (
     TooManyRedirects,
 )
 from .._http.structures import CaseInsensitiveDict
+from .catch_response import ResponseContextManager, RestResponseContextManager
 from .connection import ConnectionPool, StaleConnection
 from .cookies import CookieJar
 from .parse import BodyReader, read_head
 from .request import HeaderSet, encode_body, encode_params, parse_target, prepare, redirect
-from .response import REDIRECT_STATI, FastResponse, ResponseContextManager, RestResponseContextManager
+from .response import REDIRECT_STATI, FastResponse
 
 __all__ = ["FastHttpSession", "DEFAULT_HEADERS"]
 

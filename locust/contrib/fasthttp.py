@@ -23,14 +23,10 @@ attributes are read the same way (``network_timeout``,
 there too (also as ``self.client.rest``).
 """
 
+from .._fasthttp.catch_response import ResponseContextManager, RestResponseContextManager
 from .._fasthttp.connection import ConnectionPool
 from .._fasthttp.cookies import CookieJar
-from .._fasthttp.response import (
-    FastResponse,
-    Headers,
-    ResponseContextManager,
-    RestResponseContextManager,
-)
+from .._fasthttp.response import FastResponse, Headers
 from .._fasthttp.session import FastHttpSession
 from .._http.exceptions import (
     ChunkedEncodingError,
