@@ -151,7 +151,8 @@ def test_connection_close_and_http_10_answers_are_not_reused(raw_server, reports
     def handler(server, sock):
         if server.read_request(sock):
             if server.requests % 2:
-                sock.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na")
+                # (the header on the last line of the head)
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\na")
             else:
                 sock.sendall(b"HTTP/1.0 200 OK\r\n\r\nuntil close")
                 sock.shutdown(socket.SHUT_WR)
@@ -162,6 +163,17 @@ def test_connection_close_and_http_10_answers_are_not_reused(raw_server, reports
     assert bodies == [b"a", b"until close"] * 3
     assert server.connections == server.requests == 6
     assert session.pool.idle_count() == 0
+
+
+def test_an_http_10_keep_alive_answer_is_reused(raw_server, reports):
+    def handler(server, sock):
+        while server.read_request(sock):
+            sock.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: Keep-Alive\r\n\r\nka")
+
+    server = raw_server(handler)
+    session = FastHttpSession(server.url)
+    assert [session.get("/").content for _ in range(3)] == [b"ka"] * 3
+    assert server.connections == 1
 
 
 def test_an_idle_connection_closed_by_the_server_is_replaced(raw_server, reports, monkeypatch):

@@ -45,13 +45,17 @@ def read_head(conn, method):
     Raises BadResponse, ConnectionError, ReadTimeout.
     """
     while True:
-        idx = conn.buf.find(b"\r\n\r\n", conn.start, conn.end)
+        buf = conn.buf
+        start = conn.start
+        idx = buf.find(b"\r\n\r\n", start, conn.end)
         while idx < 0:
-            if conn.fill() == 0:  # (conn.buf may be another buffer after it)
+            if conn.fill() == 0:
                 raise BadResponse("RemoteDisconnected: the connection closed in the middle "
                                   "of the response head")
-            idx = conn.buf.find(b"\r\n\r\n", conn.start, conn.end)
-        head = bytes(conn.view[conn.start:idx])
+            buf = conn.buf  # fill() may have moved the bytes to another buffer
+            start = conn.start
+            idx = buf.find(b"\r\n\r\n", start, conn.end)
+        head = bytes(buf[start:idx])
         conn.start = idx + 4
         if head[:7] != b"HTTP/1." or head[8:9] != b" ":
             raise BadResponse("BadStatusLine: %r" % head[:40])
@@ -59,33 +63,39 @@ def read_head(conn, method):
             status = int(head[9:12])
         except ValueError:
             raise BadResponse("BadStatusLine: %r" % head[:40]) from None
-        if 100 <= status < 200 and status != 101:
-            continue
-        break
+        if status >= 200 or status == 101:
+            break
     lower = head.lower()
+    size = len(lower)
 
     # Connection: HTTP/1.1 keeps it unless "close"; 1.0 closes unless "keep-alive".
+    # (The head has no final CRLF: a header on the last line ends at ``size``.)
     i = lower.find(b"\nconnection:")
-    if head[7] == 49:  # b"1"
-        will_close = i >= 0 and b"close" in lower[i:lower.find(b"\n", i + 12)]
+    if i < 0:
+        will_close = head[7] != 49  # b"1"
     else:
-        will_close = i < 0 or b"keep-alive" not in lower[i:lower.find(b"\n", i + 12)]
+        j = lower.find(b"\n", i + 12)
+        if j < 0:
+            j = size
+        if head[7] == 49:
+            will_close = lower.find(b"close", i + 12, j) >= 0
+        else:
+            will_close = lower.find(b"keep-alive", i + 12, j) < 0
 
     if method == "HEAD" or status in _NO_BODY_STATI or status < 200:
         return status, head, lower, 0, False, will_close or status == 101
 
     i = lower.find(b"\ntransfer-encoding:")
     if i >= 0:
-        end = lower.find(b"\n", i + 19)
-        value = lower[i + 19:end] if end >= 0 else lower[i + 19:]
-        if value.rstrip().endswith(b"chunked"):
+        j = lower.find(b"\n", i + 19)
+        if lower[i + 19:j if j >= 0 else size].rstrip().endswith(b"chunked"):
             return status, head, lower, 0, True, will_close
         return status, head, lower, UNTIL_CLOSE, False, True
     i = lower.find(b"\ncontent-length:")
     if i >= 0:
-        end = lower.find(b"\n", i + 16)
+        j = lower.find(b"\n", i + 16)
         try:
-            length = int(head[i + 16:end] if end >= 0 else head[i + 16:])
+            length = int(head[i + 16:j if j >= 0 else size])
         except ValueError:
             raise BadResponse("invalid Content-Length in %r" % head[:200]) from None
         if length < 0:
