@@ -6,10 +6,11 @@ HTTP sockets are driven here directly: the C ``send``/``recv_into`` of the
 non-blocking socket, and the hub's ``wait_fd`` when the kernel says it
 would block.  After a request is sent, the first read *waits first*: the
 answer cannot be there yet, and trying first would cost a failing system
-call and an exception per request (measured: 52,439 requests per CPU-second
-when reading first, 56,897 when waiting first; medians of 3, 50 users).  TLS sockets are the engine's
-cooperative ``SSLSocket`` (``context.wrap_socket`` on an engine socket,
-see :func:`ssl_context`); they handle their own waits and timeouts.
+call and an exception per request (measured with 50 users: 52,439 requests
+per CPU-second reading first, 56,897 waiting first; medians of 3).  TLS
+sockets are the engine's cooperative ``SSLSocket`` (``context.wrap_socket``
+on an engine socket, see :func:`ssl_context`); they handle their own waits
+and timeouts.
 
 :class:`ConnectionPool` keeps a session's idle connections (LIFO per origin)
 and bounds how many are busy at once (``concurrency``).  A connection that
