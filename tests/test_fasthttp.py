@@ -179,6 +179,17 @@ def test_sessions_on_the_default_headers_share_prepared_requests(server):
     assert first.cookiejar is not second.cookiejar
 
 
+def test_response_request_describes_what_was_sent(client):
+    response = client.post("/echo?q=1", data="body", headers={"X-R": "1"})
+    request = response.request
+    assert (request.method, request.url, request.body) == ("POST", client.base_url + "/echo?q=1",
+                                                         b"body")
+    assert request.headers["X-R"] == "1" and request.path_url == "/echo?q=1"
+    request.headers["X-R"] = "changed"
+    assert client.get("/ok").request.headers.get("X-R") is None
+    assert client.post("/echo?q=1", data="body", headers={"X-R": "1"}).request.headers["X-R"] == "1"
+
+
 def test_default_headers(client):
     headers = echo(client.get("/echo"))["headers"]
     assert headers["User-Agent"].startswith("python-locust-fasthttp/")

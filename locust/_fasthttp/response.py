@@ -230,7 +230,8 @@ class FastResponse:
         request = self._request
         if request is None and self._prep is not None:
             prep = self._prep
-            request = self._request = Request(prep.method, prep.target.url, prep.headers,
+            # A copy: the prepared request is shared by the requests (and sessions) like it.
+            request = self._request = Request(prep.method, prep.target.url, dict(prep.headers),
                                               prep.body)
         return request
 
