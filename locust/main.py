@@ -1,21 +1,26 @@
 """The command line: ``locust [options] [LocustClass [LocustClass2 ...]]``.
 
-:func:`main` parses the options, finds and imports the locustfile (after
+:func:`main` parses the options (:mod:`locust.argument_parser`, over the
+configuration files and ``LOCUST_*`` variables of
+:mod:`locust.configuration`), finds and imports the locustfile (after
 :func:`locust.engine.monkey.patch_all`, so that stdlib-based clients in it
-cooperate), picks the Locust classes, creates the runner and either serves
+cooperate), parses again with the options the locustfile adds, picks the
+Locust classes, checks the thresholds, creates the runner and either serves
 the web UI (:func:`locust.web.start`) or, with ``--no-web``/``--headless``,
 starts the test at once and prints statistics until it ends (``-t``, ``-n``,
-every user finished, Ctrl-C or SIGTERM). At the end it fires
-``events.quitting``, prints the summary, percentile and error tables, writes
-the ``--csv`` files and exits 0, or 1 if any request failed.
+every user finished, ``--threshold-abort``, Ctrl-C or SIGTERM). At the end
+it fires ``events.quitting`` and :class:`locust.summary.RunReport` prints
+the summary and writes the reports; the exit status is 0, 1 (or
+``--exit-code-on-error``) for failed requests, exceptions or a run without
+requests, 3 for a crossed threshold.
 
 Bad input gets one line on stderr and a non-zero exit, never a traceback
-from here: 2 for usage errors (bad option values), 1 for a missing
-locustfile, one that fails to import (its own traceback is shown), no or
-unknown Locust classes, an HttpLocust without a host.
+from here: 2 for usage errors (bad options, configuration keys or values,
+thresholds), 1 for a missing locustfile, one that fails to import (its own
+traceback is shown), no or unknown Locust classes, an HttpLocust without a
+host.
 """
 
-import argparse
 import contextlib
 import json
 import logging
@@ -27,20 +32,20 @@ from urllib.parse import urlsplit
 
 from greenlet import getcurrent
 
-from . import __version__, events, runners, stats_report
+from . import configuration, events, runners, thresholds
+from .argument_parser import add_custom_group, command_line_dests, create_parser
 from .core import HttpLocust
-from .engine import get_hub, sleep, spawn
+from .engine import get_hub, sleep
 from .locustfile import LocustfileImportError, find_locustfile, is_locust, load_locustfile
-from .runners import LocalLocustRunner, parse_timespan
+from .runners import LocalLocustRunner
+from .saturation import CpuMonitor
+from .summary import RunReport
 
-__all__ = ["main", "parse_options", "find_locustfile", "load_locustfile",
+__all__ = ["main", "parse_options", "create_parser", "find_locustfile", "load_locustfile",
            "is_locust", "setup_logging", "select_runner_class", "create_runner",
            "CommandLineError"]
 
 logger = logging.getLogger("locust.main")
-
-#: Seconds between two statistics tables (and --csv writes) while running.
-STATS_INTERVAL = 2.0
 
 
 class CommandLineError(Exception):
@@ -51,140 +56,60 @@ class CommandLineError(Exception):
         self.exit_code = exit_code
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (not usage + error)."""
+def parse_options(args=None, environ=None, strict=True, parser=None):
+    """Parse ``args`` (default sys.argv[1:]) over the configuration files and
+    ``LOCUST_*`` variables (:mod:`locust.configuration`); returns (parser,
+    options, class names).
 
-    def error(self, message):
-        self.exit(2, "%s: error: %s (see --help)\n" % (self.prog, message))
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("invalid integer: %r" % text) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative: %r" % text)
-    return value
-
-
-def _positive_int(text):
-    value = _non_negative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be more than 0: %r" % text)
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("invalid number: %r" % text) from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a number above 0: %r" % text)
-    return value
-
-
-def _timespan(text):
-    try:
-        return parse_timespan(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _port(text):
-    value = _non_negative_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError("not a port number: %r" % text)
-    return value
-
-
-def create_parser():
-    """The argparse parser of the ``locust`` command."""
-    parser = _Parser(prog="locust", usage="locust [options] [LocustClass [LocustClass2 ...]]",
-                     description="Load-test a system with simulated users described in a locustfile.")
-    add = parser.add_argument
-    add("-H", "--host", default=None,
-        help="Host to load test, e.g. http://10.21.32.33 (overrides every class's host)")
-    add("--web-host", default="", help="Host to bind the web interface to (default: every interface)")
-    add("-P", "--port", "--web-port", dest="web_port", type=_port, default=8089,
-        help="Port on which to run the web interface (default 8089)")
-    add("--web-auth", default=None, metavar="USER:PASSWORD",
-        help="Require HTTP basic authentication for the web interface")
-    add("-f", "--locustfile", default="locustfile",
-        help="Python module file to import, e.g. '../other.py' (default: locustfile)")
-    add("--csv", dest="csv_prefix", default=None, metavar="PREFIX",
-        help="Write statistics to PREFIX_requests.csv, PREFIX_distribution.csv, "
-             "PREFIX_failures.csv and PREFIX_exceptions.csv")
-    add("--master", action="store_true", help="Run as the master of a distributed test")
-    add("--slave", "--worker", dest="slave", action="store_true",
-        help="Run as a slave of a distributed test")
-    add("--master-host", default="127.0.0.1", help="Host of the master, for a slave (default 127.0.0.1)")
-    add("--master-port", type=_port, default=5557,
-        help="Port of the master, for a slave; port+1 is used too (default 5557)")
-    add("--master-bind-host", default="*", help="Interface the master binds to (default *: all)")
-    add("--master-bind-port", type=_port, default=5557,
-        help="Port the master binds; port+1 is used too (default 5557)")
-    add("--expect-slaves", "--expect-workers", dest="expect_slaves", type=_positive_int,
-        default=None, metavar="N",
-        help="Headless master: wait for N slaves before starting (default 1, or --processes)")
-    add("--expect-slaves-max-wait", "--expect-workers-max-wait", dest="expect_slaves_max_wait",
-        type=_positive_float, default=None, metavar="SECONDS",
-        help="Headless master: exit (status 1) if the slaves have not all connected after "
-             "SECONDS (default: wait as long as it takes)")
-    add("--processes", type=_positive_int, default=None, metavar="N",
-        help="Start N slave processes on this machine; this process is their master "
-             "(or, with --slave, only supervises them)")
-    add("--heartbeat-interval", type=_positive_float, default=None, metavar="SECONDS",
-        help="Seconds between heartbeats of master and slaves (default 1); a peer "
-             "silent for 3 intervals is missing")
-    add("--slave-exit-timeout", "--worker-exit-timeout", dest="slave_exit_timeout",
-        type=_positive_float, default=None, metavar="SECONDS",
-        help="A slave exits after this many seconds without its master (default: "
-             "it waits for the master to come back)")
-    add("--no-web", "--headless", dest="no_web", action="store_true",
-        help="Start the test at once, without the web interface")
-    add("-c", "--clients", "-u", "--users", dest="num_clients", type=_non_negative_int,
-        default=None, help="Number of users to simulate (default 1; with the web UI, the form's default)")
-    add("-r", "--hatch-rate", "--spawn-rate", dest="hatch_rate", type=_positive_float, default=1.0,
-        help="Users started per second (default 1)")
-    add("-n", "--num-request", "--num-requests", dest="num_requests", type=_positive_int,
-        default=None, help="Stop after this many requests (successes + failures)")
-    add("-t", "--run-time", dest="run_time", type=_timespan, default=None,
-        help="Stop after this time, e.g. 30 (seconds), 30s, 5m, 1h30m")
-    add("--reset-stats", action="store_true",
-        help="Reset the statistics when all users are hatched (default: keep everything)")
-    add("-L", "--loglevel", default="INFO", help="DEBUG, INFO, WARNING, ERROR or CRITICAL (default INFO)")
-    add("--logfile", default=None, help="Write the log to this file instead of stderr")
-    add("--print-stats", action="store_true", help="Print the statistics table while the web UI runs")
-    add("--only-summary", action="store_true", help="Print only the final summary, no periodic table")
-    add("-l", "--list", dest="list_commands", action="store_true", help="List the Locust classes and exit")
-    add("--show-task-ratio", action="store_true", help="Print the task ratios and exit")
-    add("--show-task-ratio-json", action="store_true", help="Print the task ratios as JSON and exit")
-    add("-V", "--version", action="version", version="Locust %s" % __version__)
-    add("locust_classes", nargs="*", metavar="LocustClass", help="Locust classes to run (default: all)")
-    return parser
-
-
-def parse_options(args=None):
-    """Parse ``args`` (default sys.argv[1:]); returns (parser, options, class names).
-
-    Exits with status 2 and one line on stderr for a bad option or value.
+    ``options._sources`` says where each option set outside the command line
+    came from. With ``strict`` false, unknown options and configuration keys
+    are left for a later, strict parse (after the locustfile added its
+    options). Exits with status 2 and one line on stderr for a bad option
+    or value; raises CommandLineError (status 2) for a bad configuration.
     """
-    parser = create_parser()
-    options = parser.parse_args(args)
-    level = options.loglevel.upper()
-    if not isinstance(logging.getLevelName(level), int):
-        parser.error("argument -L/--loglevel: unknown level %r" % options.loglevel)
-    options.loglevel = level
+    args = sys.argv[1:] if args is None else list(args)
+    parser = parser or create_parser()
+    try:
+        namespace = configuration.resolve(parser, args, environ, strict=strict)
+    except configuration.ConfigError as exc:
+        raise CommandLineError(str(exc), 2) from None
+    sources = namespace._sources
+    if strict:
+        options = parser.parse_args(args, namespace)
+    else:
+        options, _unknown = parser.parse_known_args(args, namespace)
+    given = command_line_dests(options)
+    for dest in given:
+        sources[dest] = "command line"
+    # --master and --worker are one choice: the command line's wins.
+    if "slave" in given and "master" not in given:
+        options.master = False
+    if "master" in given and "slave" not in given:
+        options.slave = False
+    options._sources = sources
+    if not options.locust_classes:
+        # Locust 2.x's variable for the positional class names.
+        names = (os.environ if environ is None else environ).get("LOCUST_USER_CLASSES", "")
+        options.locust_classes = names.split()
     # Names the original and other modules know these options by.
     options.port = options.web_port
     options.csvfilebase = options.csv_prefix
     if options.csv_prefix:
         folder = os.path.dirname(options.csv_prefix)
         if folder and not os.path.isdir(folder):
-            parser.error("argument --csv: directory %r does not exist" % folder)
+            _usage_error(parser, options, "csv_prefix", "--csv",
+                         "directory %r does not exist" % folder)
+    if options.stats_history_enabled and not options.csv_prefix:
+        _usage_error(parser, options, "stats_history_enabled", "--csv-full-history",
+                     "needs --csv PREFIX")
     return parser, options, options.locust_classes
+
+
+def _usage_error(parser, options, dest, flag, problem):
+    source = options._sources.get(dest, "command line")
+    if source == "command line":
+        parser.error("argument %s: %s" % (flag, problem))
+    raise CommandLineError("%s: %s: %s" % (source, flag.lstrip("-"), problem), 2)
 
 
 # ------------------------------------------------------------------ logging
@@ -275,12 +200,21 @@ def _check_hosts(classes, options):
             logger.warning("%s (or give one in the web form)", message)
             continue
         parts = urlsplit(cls.host)
+        problem = None
         if parts.scheme not in ("http", "https") or not parts.netloc:
             # Otherwise every user would die on its first request.
-            raise CommandLineError(
-                "%s needs an http:// or https:// host, not %r (from %s)" % (
-                    cls.__name__, cls.host, "--host" if options.host else "its host attribute"),
-                2 if options.host else 1)
+            problem = "needs an http:// or https:// host, not %r" % cls.host
+        else:
+            try:
+                parts.port  # noqa: B018 - the property raises for a bad port
+            except ValueError:
+                problem = "has a host whose port is out of range (0-65535): %r" % cls.host
+        if problem:
+            source = options._sources.get("host", "--host") if options.host else None
+            if source == "command line":
+                source = "--host"
+            raise CommandLineError("%s %s (from %s)" % (
+                cls.__name__, problem, source or "its host attribute"), 2 if source else 1)
 
 
 def _print_task_ratios(classes, as_json):
@@ -320,24 +254,7 @@ def _install_signal_handlers():
     signal.signal(signal.SIGTERM, handler)
 
 
-def _stats_loop(runner, print_tables, csv_prefix):
-    """Print the table (and rewrite the CSV files) every STATS_INTERVAL seconds."""
-    while True:
-        sleep(STATS_INTERVAL)
-        if print_tables:
-            print(stats_report.stats_table(runner.stats), flush=True)
-        if csv_prefix:
-            _write_csv(runner, csv_prefix)
-
-
-def _write_csv(runner, prefix):
-    try:
-        stats_report.write_csv_files(runner.stats, prefix, runner.exceptions)
-    except OSError as exc:
-        logger.error("Could not write the CSV files %s_*.csv: %s", prefix, exc)
-
-
-def _shutdown(runner, options):
+def _shutdown(runner, report):
     """Stop the users, fire quitting, print the summary; returns the exit status."""
     try:
         runner.quit()
@@ -345,33 +262,24 @@ def _shutdown(runner, options):
         # A second Ctrl-C: do not wait for the requests on the wire.
         logger.warning("Interrupted again: killing the users without waiting")
         runner.stop(grace=0)
-    code = 1 if runner.stats.num_failures else 0
-    logger.info("Shutting down (exit code %d)", code)
     try:
         events.quitting.fire()
     except Exception:
         logger.exception("A quitting listener failed")
-    print(stats_report.stats_table(runner.stats))
-    print(stats_report.percentile_table(runner.stats))
-    report = stats_report.error_report(runner.stats)
-    if report:
-        print(report)
-    sys.stdout.flush()
-    if options.csv_prefix:
-        _write_csv(runner, options.csv_prefix)
-    return code
+    return report.finish()
 
 
-def _run(options, classes):
+def _run(options, classes, checks):
     from . import processes
     runner = create_runner(options, classes)
     _install_signal_handlers()
+    monitor = CpuMonitor(runner).start()
     if options.slave:
         return processes.run_slave(runner)
     children = None
     num_clients = 1 if options.num_clients is None else options.num_clients
     runner.num_clients = num_clients
-    periodic = None
+    report = RunReport(runner, options, checks)
     web_server = None
     try:
         if not options.no_web:
@@ -382,7 +290,6 @@ def _run(options, classes):
                 reason = getattr(exc, "strerror", None) or exc
                 raise CommandLineError("could not start the web interface on %s:%s: %s" % (
                     options.web_host or "*", options.web_port, reason), 1) from None
-        print_tables = (options.no_web and not options.only_summary) or options.print_stats
         if options.processes:
             children = processes.start_local_slaves(options, classes, runner)
         if options.no_web and options.master:
@@ -392,8 +299,7 @@ def _run(options, classes):
                                                 options.expect_slaves_max_wait)
             if problem:
                 raise CommandLineError(problem, 1)
-        if print_tables or options.csv_prefix:
-            periodic = spawn(_stats_loop, runner, print_tables, options.csv_prefix)
+        report.start()
         if options.no_web:
             try:
                 runner.start_hatching(num_clients, options.hatch_rate)
@@ -413,9 +319,9 @@ def _run(options, classes):
             processes.stop_slaves(children, timeout=0)
         raise
     finally:
-        if periodic is not None:
-            periodic.kill(block=False)
-    code = _shutdown(runner, options)
+        report.stop()
+        monitor.stop()
+    code = _shutdown(runner, report)
     if children:
         with contextlib.suppress(KeyboardInterrupt):
             processes.stop_slaves(children)
@@ -435,8 +341,33 @@ def main(args=None):
         sys.exit(exc.exit_code)
 
 
+def _not_found(name):
+    """The one line for a locustfile that is not there, naming where we looked."""
+    names = [name] if name.endswith(".py") else [name + ".py", name]
+    if os.path.dirname(name):
+        looked = " or ".join(os.path.abspath(os.path.expanduser(n)) for n in names)
+    else:
+        looked = "%s in %s and the directories above it" % (" or ".join(names), os.getcwd())
+    return ("Could not find any locustfile! Looked for %s. Give its path with -f FILE "
+            "(a .py file or a package directory); see --help" % looked)
+
+
+def _thresholds(options, module):
+    """The thresholds of the options and the locustfile, parsed (CommandLineError 2)."""
+    try:
+        expressions = list(options.thresholds or ()) + thresholds.find_in_module(module)
+        return thresholds.parse_all(expressions)
+    except thresholds.ThresholdError as exc:
+        source = options._sources.get("thresholds")
+        where = "" if source in (None, "command line") else "%s: " % source
+        raise CommandLineError(where + str(exc), 2) from None
+
+
 def _main(args):
-    _parser, options, names = parse_options(args)
+    args = sys.argv[1:] if args is None else list(args)
+    # First pass: what is needed to find and import the locustfile. Options
+    # and configuration keys the locustfile adds are checked after it.
+    _parser, options, names = parse_options(args, strict=False)
     setup_logging(options.loglevel, options.logfile)
     if options.processes and not options.slave and not options.master:
         # A standalone helper master for local slaves only: loopback, free ports.
@@ -447,9 +378,7 @@ def _main(args):
 
     path = find_locustfile(options.locustfile)
     if path is None:
-        raise CommandLineError(
-            "Could not find any locustfile! Ensure file ends in '.py' and see --help "
-            "for available options.", 1)
+        raise CommandLineError(_not_found(options.locustfile), 1)
 
     # Before the locustfile is imported, so that the clients it imports
     # (xmlrpc.client, smtplib, ...) get cooperative sockets and sleep.
@@ -457,10 +386,15 @@ def _main(args):
     monkey.patch_all()
 
     try:
-        _module, available = load_locustfile(path)
+        module, available = load_locustfile(path)
     except LocustfileImportError as exc:
         sys.stderr.write(exc.text)
         raise CommandLineError("could not import the locustfile %s (see above)" % path, 1) from None
+
+    # Second pass, strict, with the options the locustfile's listeners add.
+    options = _reparse(args, options)
+    names = options.locust_classes
+    checks = _thresholds(options, module)
 
     if options.list_commands:
         print("Available Locusts:")
@@ -489,7 +423,23 @@ def _main(args):
         # A slave gets its host from the master's hatch message.
         _check_hosts(classes, options)
     options.locustfile_path = path
-    return _run(options, classes)
+    return _run(options, classes, checks)
+
+
+def _reparse(args, first):
+    """Parse again, strictly, after the locustfile's init_command_line_parser
+    listeners added their options; keeps what the first pass decided."""
+    parser = create_parser()
+    hook = getattr(events, "init_command_line_parser", None)
+    if hook is not None and len(hook):
+        add_custom_group(parser)
+        hook.fire(parser=parser)
+        parser.custom_group = None
+    _parser, options, _names = parse_options(args, parser=parser)
+    # --processes without a role made this process a master (see _main).
+    for name in ("master", "master_bind_host", "master_bind_port"):
+        setattr(options, name, getattr(first, name))
+    return options
 
 
 if __name__ == "__main__":

@@ -127,6 +127,10 @@ class SlaveNode:
         self.last_seen = now
         #: True from a hatch until its client_stopped: its final report is owed.
         self.busy = False
+        #: The slave process's CPU use (percent of a core) in its last heartbeat, or None.
+        self.cpu_percent = None
+        #: Its resident memory (bytes) in its last heartbeat, or None.
+        self.memory = None
 
 
 class MasterLocustRunner(LocustRunner):
@@ -139,6 +143,9 @@ class MasterLocustRunner(LocustRunner):
     :class:`SlaveNode`, missing ones included; ``slave_count`` counts the
     others.
     """
+
+    #: A slave's second is complete once its next report has arrived.
+    history_delay = rpc.REPORT_INTERVAL + 1.0
 
     def __init__(self, locust_classes, options=None, stats=None):
         super().__init__(locust_classes, options, stats)
@@ -472,6 +479,8 @@ class MasterLocustRunner(LocustRunner):
     def _on_heartbeat(self, node, data):
         if data.get("user_count") is not None and node.state != STATE_STOPPED:
             node.user_count = data["user_count"]
+        node.cpu_percent = data.get("cpu")
+        node.memory = data.get("memory")
 
     def _heartbeat_loop(self):
         hub = get_hub()

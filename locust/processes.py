@@ -104,7 +104,9 @@ def start_local_slaves(options, classes, runner):
 
 def slave_command(options, locustfile, class_names, master_host, master_port, exit_timeout):
     """The command line of one slave child."""
-    cmd = [sys.executable, "-m", "locust", "-f", locustfile, "--slave",
+    # --processes 0: a child never starts children of its own, whatever a
+    # locust.conf or LOCUST_PROCESSES the parent was started with says.
+    cmd = [sys.executable, "-m", "locust", "-f", locustfile, "--slave", "--processes", "0",
            "--master-host", master_host, "--master-port", str(master_port),
            "-L", options.loglevel]
     if getattr(options, "heartbeat_interval", None):

@@ -49,8 +49,14 @@ HEARTBEAT_INTERVAL = 1.0
 HEARTBEAT_LIVENESS = 3
 #: Seconds between two statistics reports of a slave.
 REPORT_INTERVAL = 3.0
+#: Highest CPU percentage a heartbeat may carry (a process on many cores
+#: can pass 100%).
+MAX_CPU_PERCENT = 100_000
 #: Longest node id accepted (a ZeroMQ identity is at most 255 bytes).
 MAX_NODE_ID = 255
+#: Most seconds of window histograms in one stats entry of a report (a
+#: slave sends those since its last report: a few).
+MAX_WINDOW_SLOTS = 120
 
 _NUMBER = (int, float)
 
@@ -97,14 +103,35 @@ _ENTRY_FIELDS = {
 }
 
 
+def _is_time(value):
+    # A response time in ms: finite, not negative.
+    return _is_number(value) and value >= 0
+
+
+def _is_slot_map(value):
+    # The window: {second: {bucket: count}}, at most a few dozen seconds.
+    return isinstance(value, dict) and len(value) <= MAX_WINDOW_SLOTS and all(
+        isinstance(k, int) and not isinstance(k, bool) and _is_int_map(v)
+        for k, v in value.items())
+
+
+# Fields a report may leave out (older senders; failures without times).
+_OPTIONAL_ENTRY_FIELDS = {
+    "num_fail_per_sec": _is_int_map, "fail_response_times": _is_int_map,
+    "total_fail_response_time": _is_time, "max_fail_response_time": _is_time,
+    "min_fail_response_time": _optional(_is_time), "window_times": _is_slot_map,
+}
+
+
 def _check_entry(entry):
     if not isinstance(entry, dict):
         return "a stats entry is not a map"
     for field, check in _ENTRY_FIELDS.items():
         if field not in entry or not check(entry[field]):
             return "stats entry field %r is missing or of the wrong type" % field
-    if "num_fail_per_sec" in entry and not _is_int_map(entry["num_fail_per_sec"]):
-        return "stats entry field 'num_fail_per_sec' is of the wrong type"
+    for field, check in _OPTIONAL_ENTRY_FIELDS.items():
+        if field in entry and not check(entry[field]):
+            return "stats entry field %r is of the wrong type" % field
     return None
 
 
@@ -170,7 +197,9 @@ SLAVE_TO_MASTER = {
     "exception": _fields(msg=_is_str, traceback=_is_str),
     "client_stopped": _anything,
     "quit": _anything,
-    "heartbeat": _fields(state=_optional(_is_str), user_count=_optional(_is_count)),
+    "heartbeat": _fields(state=_optional(_is_str), user_count=_optional(_is_count),
+                         cpu=_optional(lambda v: _is_number(v) and 0 <= v <= MAX_CPU_PERCENT),
+                         memory=_optional(_is_count)),
 }
 #: Types a master may send a slave.
 MASTER_TO_SLAVE = {

@@ -50,6 +50,7 @@ from greenlet import getcurrent
 from . import events
 from .engine import Event, GreenletExit, get_hub, joinall, sleep, spawn, spawn_later
 from .exception import StopLocust
+from .history import StatsHistory
 from .stats import global_stats
 
 __all__ = [
@@ -183,6 +184,15 @@ class LocustRunner:
     stop_grace = 5.0
     #: The id this process reports in the exceptions' "nodes".
     node_id = "local"
+    #: This process's CPU use (percent of a core) at the last sample, and the
+    #: generator-saturation warning (None until then): see locust.saturation.
+    cpu_percent = None
+    cpu_warning = None
+    #: Whether this runner keeps a history of its tests (:attr:`history`).
+    record_history = True
+    #: Seconds after which a second's statistics are complete here (the
+    #: history writes a sample only then): at once in one process.
+    history_delay = 1.0
 
     def __init__(self, locust_classes, options=None, stats=None):
         if not locust_classes:
@@ -198,6 +208,8 @@ class LocustRunner:
         self.stats = global_stats if stats is None else stats
         #: key -> {"count", "msg", "traceback", "nodes": set of node ids}
         self.exceptions = {}
+        #: The samples of the current test (:class:`locust.history.StatsHistory`).
+        self.history = StatsHistory(self, delay=self.history_delay)
         self.state = STATE_INIT
         #: The greenlet hatching users right now, or None.
         self.greenlet = None
@@ -254,6 +266,8 @@ class LocustRunner:
         self.stats.clear_all()
         self.stats.max_requests = self.num_requests
         self.exceptions = {}
+        if self.record_history:
+            self.history.start()
         self.stop_reason = None
         self._cap_handled = False
         self._stopped.clear()
@@ -275,11 +289,16 @@ class LocustRunner:
             self.reset_statistics()
 
     def reset_statistics(self):
-        """Zero the statistics (the dashboard's reset, ``--reset-stats``)."""
+        """Zero the statistics, drop the exceptions and restart the history
+        (the dashboard's reset, ``--reset-stats``): nothing measured before
+        it is shown after it."""
         self.stats.reset_all()
+        self.exceptions = {}
+        self.history.clear()
 
     def finish_stop(self):
         """The test is over: state stopped, :meth:`wait` returns."""
+        self.history.stop()
         self.state = STATE_STOPPED
         events.locust_stop_hatching.fire()
         self._stopped.set()

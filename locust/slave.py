@@ -21,7 +21,7 @@ import uuid
 
 from greenlet import getcurrent
 
-from . import events, rpc
+from . import events, rpc, saturation
 from .engine import Event, get_hub, sleep, spawn, zmq
 from .runners import STATE_STOPPED, LocustRunner
 
@@ -43,6 +43,8 @@ class SlaveLocustRunner(LocustRunner):
 
     #: Seconds between two statistics reports.
     report_interval = rpc.REPORT_INTERVAL
+    #: The master keeps the history of the merged statistics.
+    record_history = False
 
     def __init__(self, locust_classes, options=None, stats=None):
         super().__init__(locust_classes, options, stats)
@@ -249,7 +251,9 @@ class SlaveLocustRunner(LocustRunner):
         hub = get_hub()
         self._announce()
         while True:
-            self._send("heartbeat", {"state": self.state, "user_count": self.user_count},
+            self._send("heartbeat", {"state": self.state, "user_count": self.user_count,
+                                     "cpu": getattr(self, "cpu_percent", None),
+                                     "memory": saturation.rss_bytes()},
                        sock=self._heartbeats)
             now = hub.clock()
             silent = now - self._last_master

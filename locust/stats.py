@@ -1,142 +1,60 @@
-"""Request statistics: entries, histograms, percentiles and errors.
+"""Request statistics: entries, percentiles, the current window and errors.
 
-Their CSV files and console tables are in :mod:`locust.stats_report`.
+Their CSV files and console tables are in :mod:`locust.stats_report`; the
+histogram they are built on is in :mod:`locust.histogram`.
 
 Each request is logged into its :class:`StatsEntry` (keyed by name and
 method) and into the "Total" entry of the same :class:`RequestStats`.
 Successes (``num_requests``) and failures (``num_failures``) are counted
-apart, as in Locust 0.7; only successes carry a response time.
+apart, as in Locust 0.7, and the success-only figures (response times,
+sizes, the CSV columns, the console tables) keep 0.7's meaning. A failed
+request is still a real request with a real time: its time goes into a
+histogram of its own (``fail_response_times``), and the ``all_*`` figures
+(what the dashboard shows) cover both.
 
-Response times (float ms) go into a :class:`Histogram`, a plain
-``{bucket: count}`` dict: 0.1 ms buckets below 9.95 ms, 1% wide buckets
-above, so percentiles are within 0.05 ms / 1% of the exact value and
-slave histograms merge exactly by adding counts (~1,400 buckets span 0 ms
-to an hour). A slave sends :meth:`RequestStats.serialize_and_reset` (a
-delta) and the master adds it with :meth:`RequestStats.merge`. The wire
-form is str/int/float/None/dict/list; histogram and per-second dicts have
-int keys, so unpack with msgpack's ``strict_map_key=False`` (unserialize
-also accepts str keys).
+**The current window.** Besides the cumulative figures, an entry keeps, per
+second, a histogram of every request of that second (successes and
+failures; ``window_times``, the last :data:`WINDOW_SLOTS` seconds) next to
+its per-second counts. The "current" figures (:meth:`StatsEntry.current`)
+read the last :data:`CURRENT_WINDOW` complete seconds: requests and
+failures per second and percentiles within the histogram's 1%. Logging a
+request adds one dict update to the slot of its second, which is looked up
+only when a new second starts; a slave sends the slots of the seconds since
+its last report (a delta, like everything else), and the master adds them
+up per second, so the merged window is exact.
+
+A slave sends :meth:`RequestStats.serialize_and_reset` (a delta) and the
+master adds it with :meth:`RequestStats.merge`. The wire form is
+str/int/float/None/dict/list; histogram and per-second dicts have int keys,
+so unpack with msgpack's ``strict_map_key=False`` (unserialize also accepts
+str keys).
 """
 
-import hashlib
-import json
-import math
-import re
 import time
 
 from . import events
+from .histogram import _B, _C, _LINEAR_END, Histogram, _log, bucket_of, bucket_value, round_half_up
+from .stats_errors import StatsError, error_text
 
 __all__ = [
     "Histogram", "bucket_of", "bucket_value", "StatsEntry", "StatsError",
     "RequestStats", "global_stats", "on_request_success", "on_request_failure",
-    "error_text", "round_half_up", "PERCENTILES_TO_REPORT",
+    "error_text", "round_half_up", "PERCENTILES_TO_REPORT", "CURRENT_WINDOW",
 ]
 
 #: Percentiles of the console percentile table (the CSV has no 99.9%).
 PERCENTILES_TO_REPORT = (0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 1.0)
 #: Seconds of per-second counts an entry keeps; current_rps needs only 12.
 PER_SECOND_HISTORY = 60
-
-
-# --------------------------------------------------------------- histogram
-
-# Below _LINEAR_END the key is the time in tenths of a millisecond, rounded
-# half up (bucket k = [k/10 - 0.05, k/10 + 0.05)). From _LINEAR_END on,
-# key = 100 + floor(log(ms / 9.95) / log(1.01)): bucket k spans
-# [9.95 * 1.01**(k-100), 9.95 * 1.01**(k-99)), so it is 1% wide. The two
-# schemes meet at key 100 with no gap and no overlap (9.95 ms is where the
-# 0.1 ms steps end and where 0.1 ms is ~1% of the value). Measured: a
-# bucket_of call takes ~0.25 us; a math.frexp-based key was ~15% slower.
-_LINEAR_END = 9.95
-_C = 1.0 / math.log(1.01)
-# The 1e-9 keeps 9.95 itself from computing to 99.9999... through rounding
-# of the logarithm; it moves every boundary by a billionth of a bucket.
-_B = 100.0 - math.log(_LINEAR_END) * _C + 1e-9
-_log = math.log
-
-
-def bucket_of(ms):
-    """Return the histogram bucket (an int) of a response time in ms."""
-    if ms < _LINEAR_END:
-        return int(ms * 10 + 0.5)
-    return int(_log(ms) * _C + _B)
-
-
-_VALUES = {}
-
-
-def bucket_value(key):
-    """Return the value a bucket stands for: the roundest number inside it.
-
-    That is the number in the bucket with the fewest significant digits
-    (ties: the nearest to the bucket's centre), so integer times below
-    100 ms come back exactly and 700 ms as 700, not 700.6; being inside the
-    bucket, it is within 1% (0.05 ms below 9.95 ms) of any time in it.
-    """
-    value = _VALUES.get(key)
-    if value is None:
-        value = _VALUES[key] = _roundest(key)
-    return value
-
-
-def _roundest(key):
-    if key < 100:
-        return round(key / 10.0, 1)
-    lo, hi = math.exp((key - _B) / _C), math.exp((key + 1 - _B) / _C)
-    mid = math.sqrt(lo * hi)
-    for exp10 in range(int(math.floor(math.log10(hi))), -7, -1):
-        step = 10.0 ** exp10
-        # Re-checked with bucket_of itself: float error in lo/hi can never
-        # yield a value outside the bucket.
-        found = [v for v in (round(m * step, max(0, -exp10)) for m in range(
-            int(lo // step), int(hi // step) + 2)) if bucket_of(v) == key]
-        if found:
-            return min(found, key=lambda v: abs(v - mid))
-    return mid
-
-
-class Histogram(dict):
-    """A mergeable response-time histogram: a plain dict of bucket -> count."""
-
-    def record(self, ms, count=1):
-        """Count ``count`` response times of ``ms`` milliseconds."""
-        key = bucket_of(ms)
-        self[key] = self.get(key, 0) + count
-
-    def merge(self, other):
-        """Add the counts of another histogram (or any bucket -> count dict)."""
-        for key, count in other.items():
-            key = int(key)
-            self[key] = self.get(key, 0) + count
-
-    @property
-    def count(self):
-        """The number of recorded times."""
-        return sum(self.values())
-
-    def value_at_rank(self, rank):
-        """The value of the ``rank``-th smallest time (0-based); IndexError
-        if there are not that many."""
-        if rank >= 0:
-            seen = 0
-            for key in sorted(self):
-                seen += self[key]
-                if seen > rank:
-                    return bucket_value(key)
-        raise IndexError("rank %r out of a histogram of %d" % (rank, self.count))
-
-    def percentile(self, p):
-        """The time at percentile ``p`` (0..1), 0 when empty. As in Locust 0.7:
-        the value at 0-based position int(n * p) of the sorted times, capped
-        at n - 1 (so over 0..99, p=0.5 gives 50)."""
-        n = self.count
-        return self.value_at_rank(min(int(n * p), n - 1)) if n else 0
-
-
-def round_half_up(value):
-    """Round to an int, halves upward (2.5 -> 3), unlike Python 3's round()."""
-    return int(math.floor(value + 0.5))
-
+#: Seconds the "current" figures cover (complete seconds; see StatsEntry.current).
+CURRENT_WINDOW = 10
+#: Seconds of per-second histograms an entry keeps: the window, the seconds
+#: still incomplete on a master (a slave reports every 3 s), and a margin
+#: for the history, which reads settled seconds (locust.history).
+WINDOW_SLOTS = 16
+# The newest seconds left out of the window as still incomplete: slaves
+# report every few seconds (as Locust 0.7's current_rps).
+_WINDOW_LAG = 2
 
 def _int_keys(data):
     # Accepts int or str keys (JSON), or a list of pairs.
@@ -151,7 +69,7 @@ class StatsEntry:
 
     ``stats`` is the owning :class:`RequestStats`, or None for a detached
     entry (e.g. an unserialized one); its clock and its Total's timestamps
-    drive :attr:`current_rps` and :attr:`total_rps`.
+    drive the current figures and :attr:`total_rps`.
     """
 
     #: Seconds like time.time; an owned entry takes its RequestStats' clock.
@@ -166,13 +84,19 @@ class StatsEntry:
         self.reset()
 
     def reset(self):
-        """Zero every counter; start_time becomes now."""
+        """Zero every counter and the window; start_time becomes now."""
         self.start_time = self.clock()
         self.num_requests = self.num_failures = 0
         self.total_response_time = self.max_response_time = self.total_content_length = 0
         self.min_response_time = self.last_request_timestamp = self._second = None
         self.response_times = Histogram()
+        self.total_fail_response_time = self.max_fail_response_time = 0
+        self.min_fail_response_time = None
+        self.fail_response_times = Histogram()
         self.num_reqs_per_sec, self.num_fail_per_sec = {}, {}
+        #: second -> {bucket: count} of every request of that second.
+        self.window_times = {}
+        self._slot = {}
 
     # Hot path: RequestStats.log_request computes the clock and the bucket
     # once and calls _record on two entries.
@@ -197,20 +121,33 @@ class StatsEntry:
             self._prune(second)
         per = self.num_reqs_per_sec
         per[second] = per.get(second, 0) + 1
+        # The window: one more dict update (the slot is found once a second).
+        slot = self._slot
+        slot[key] = slot.get(key, 0) + 1
         self.last_request_timestamp = now
 
     def _prune(self, second):
         # Called when a new second starts (or after a merge): log() stays
-        # cheap and the per-second dicts hold at most PER_SECOND_HISTORY s.
+        # cheap and the per-second dicts hold at most PER_SECOND_HISTORY s,
+        # the window's histograms WINDOW_SLOTS s.
         self._second = second
         oldest = second - PER_SECOND_HISTORY
         for per in (self.num_reqs_per_sec, self.num_fail_per_sec):
             for old in [s for s in per if s < oldest]:
                 del per[old]
+        window = self.window_times
+        oldest = second - WINDOW_SLOTS
+        for old in [s for s in window if s < oldest]:
+            del window[old]
+        slot = window.get(second)
+        if slot is None:
+            slot = window[second] = {}
+        self._slot = slot
 
-    def log_error(self, error=None, now=None):  # noqa: ARG002 - the 0.7 signature; errors are grouped by RequestStats
-        """Log a failure (no response time; RequestStats groups the errors).
-        It moves last_request_timestamp, so rps windows move on meanwhile."""
+    def log_error(self, error=None, now=None, response_time=None):  # noqa: ARG002 - the 0.7 signature; errors are grouped by RequestStats
+        """Log a failure (RequestStats groups the errors) and, when given,
+        its response time (ms), which the ``all_*`` and current figures
+        count. It moves last_request_timestamp, so the windows move on."""
         if now is None:
             now = self.clock()
         self.num_failures += 1
@@ -219,7 +156,22 @@ class StatsEntry:
             self._prune(second)
         per = self.num_fail_per_sec
         per[second] = per.get(second, 0) + 1
+        if response_time is not None:
+            ms = response_time
+            key = bucket_of(ms)
+            self.total_fail_response_time += ms
+            low = self.min_fail_response_time
+            if low is None or ms < low:
+                self.min_fail_response_time = ms
+            if ms > self.max_fail_response_time:
+                self.max_fail_response_time = ms
+            hist = self.fail_response_times
+            hist[key] = hist.get(key, 0) + 1
+            slot = self._slot
+            slot[key] = slot.get(key, 0) + 1
         self.last_request_timestamp = now
+
+    # -- cumulative figures of the successes (Locust 0.7's meaning) -----------
 
     @property
     def fail_ratio(self):
@@ -251,43 +203,120 @@ class StatsEntry:
         return self._at_rank(min(int(n * p), n - 1), n) if n else 0
 
     def _at_rank(self, rank, n):
-        low, high = self.min_response_time, self.max_response_time
-        if rank == n - 1:
-            return high
-        if rank == 0 and low is not None:
-            return low
-        value = self.response_times.value_at_rank(rank)
-        # The exact value lies in [min, max]: clamping can only bring the
-        # bucket's value closer to it.
-        if low is not None and value < low:
-            return low
-        return high if value > high else value
+        return _clamped(self.response_times, rank, n, self.min_response_time,
+                        self.max_response_time)
 
     def percentiles(self, ps=PERCENTILES_TO_REPORT):
         """The response times at each percentile of ``ps``, as a list."""
         return [self.get_response_time_percentile(p) for p in ps]
 
+    # -- cumulative figures of every request, failed ones included ----------
+
+    @property
+    def all_response_times(self):
+        """The histogram of every request's time (successes and failures)."""
+        if not self.fail_response_times:
+            return self.response_times
+        both = Histogram(self.response_times)
+        both.merge(self.fail_response_times)
+        return both
+
+    @property
+    def all_min_response_time(self):
+        """The shortest time of any request, or None."""
+        return _pick(min, self.min_response_time, self.min_fail_response_time)
+
+    @property
+    def all_max_response_time(self):
+        """The longest time of any request (0 when none)."""
+        return max(self.max_response_time, self.max_fail_response_time)
+
+    @property
+    def all_avg_response_time(self):
+        """Mean time of every timed request in ms (0 when none)."""
+        n = self.num_requests + self.fail_response_times.count
+        return (self.total_response_time + self.total_fail_response_time) / n if n else 0
+
+    @property
+    def all_median_response_time(self):
+        """The median (lower middle) of every request's time, 0 when none."""
+        hist = self.all_response_times
+        n = hist.count
+        return _clamped(hist, (n - 1) // 2, n, self.all_min_response_time,
+                        self.all_max_response_time) if n else 0
+
+    def all_percentiles(self, ps):
+        """Percentiles (0..1) of every request's time, failed ones included."""
+        hist = self.all_response_times
+        n = hist.count
+        low, high = self.all_min_response_time, self.all_max_response_time
+        return [_clamped(hist, min(int(n * p), n - 1), n, low, high) if n else 0 for p in ps]
+
+    # -- rates and the current window -----------------------------------------
+
     def _clock_window(self):
         owner = self.stats.total if self.stats is not None else self
         return owner.last_request_timestamp, owner.start_time
 
-    @property
-    def current_rps(self):
-        """Successes per second over seconds t-12 .. t-3 (0 before any request).
-
-        t = int(the owning stats' last request time), the window cut to start
-        no earlier than int(start_time). The last three seconds are left out
-        as still incomplete (slaves report every few seconds). As Locust 0.7.
-        """
+    def _window_seconds(self):
+        # Seconds t-12 .. t-3 (CURRENT_WINDOW of them), t = int(the owning
+        # stats' last request time), cut to start no earlier than start_time.
         last, start = self._clock_window()
         if last is None:
-            return 0.0
+            return range(0)
         t = int(last)
-        seconds = range(max(t - 12, int(start)), t - 2)
+        return range(max(t - _WINDOW_LAG - CURRENT_WINDOW, int(start)), t - _WINDOW_LAG)
+
+    @property
+    def current_rps(self):
+        """Successes per second over the current window (0 before any request).
+
+        The window is seconds t-12 .. t-3, t = int(the owning stats' last
+        request time), cut to start no earlier than int(start_time). The
+        last seconds are left out as still incomplete (slaves report every
+        few seconds). As Locust 0.7.
+        """
+        seconds = self._window_seconds()
         if not seconds:
             return 0.0
         get = self.num_reqs_per_sec.get
         return sum(get(s, 0) for s in seconds) / len(seconds)
+
+    @property
+    def current_fail_per_sec(self):
+        """Failures per second over the same window as :attr:`current_rps`."""
+        seconds = self._window_seconds()
+        if not seconds:
+            return 0.0
+        get = self.num_fail_per_sec.get
+        return sum(get(s, 0) for s in seconds) / len(seconds)
+
+    def window_histogram(self, seconds):
+        """The histogram of every request logged in ``seconds`` (ints)."""
+        merged = Histogram()
+        window = self.window_times
+        for second in seconds:
+            slot = window.get(second)
+            if slot:
+                merged.merge(slot)
+        return merged
+
+    def current(self, ps=(0.5, 0.95, 0.99)):
+        """The current window: ``{"rps", "fail_per_sec", "percentiles"}``.
+
+        ``rps`` counts every request (successes and failures) per second,
+        ``fail_per_sec`` the failures; ``percentiles`` maps each ``p`` of
+        ``ps`` to the time (ms) of the window's requests at it, or None
+        when the window holds none (within 1%, as the histogram).
+        """
+        seconds = self._window_seconds()
+        hist = self.window_histogram(seconds)
+        width = len(seconds) or 1
+        get_ok, get_fail = self.num_reqs_per_sec.get, self.num_fail_per_sec.get
+        fails = sum(get_fail(s, 0) for s in seconds)
+        total = sum(get_ok(s, 0) for s in seconds) + fails
+        return {"rps": total / width, "fail_per_sec": fails / width,
+                "percentiles": {p: (hist.percentile(p) if hist else None) for p in ps}}
 
     @property
     def total_rps(self):
@@ -296,6 +325,16 @@ class StatsEntry:
         if last is None or start is None:
             return 0.0
         return self.num_requests / max(last - start, 1)
+
+    @property
+    def total_all_rps(self):
+        """Every request (successes and failures) / the same seconds as total_rps."""
+        last, start = self._clock_window()
+        if last is None or start is None:
+            return 0.0
+        return (self.num_requests + self.num_failures) / max(last - start, 1)
+
+    # -- merging and the wire ---------------------------------------------------
 
     def extend(self, other):
         """Add another entry's counts to this one (exactly, buckets included).
@@ -309,20 +348,36 @@ class StatsEntry:
         self.total_content_length += other.total_content_length
         self.max_response_time = max(self.max_response_time, other.max_response_time)
         self.min_response_time = _pick(min, self.min_response_time, other.min_response_time)
+        self.total_fail_response_time += other.total_fail_response_time
+        self.max_fail_response_time = max(self.max_fail_response_time, other.max_fail_response_time)
+        self.min_fail_response_time = _pick(min, self.min_fail_response_time,
+                                            other.min_fail_response_time)
         self.start_time = _pick(min, self.start_time, other.start_time)
         self.last_request_timestamp = _pick(
             max, self.last_request_timestamp, other.last_request_timestamp)
         self.response_times.merge(other.response_times)
+        self.fail_response_times.merge(other.fail_response_times)
         for mine, theirs in ((self.num_reqs_per_sec, other.num_reqs_per_sec),
                              (self.num_fail_per_sec, other.num_fail_per_sec)):
             for second, count in theirs.items():
                 mine[second] = mine.get(second, 0) + count
+        window = self.window_times
+        for second, slot in other.window_times.items():
+            mine = window.get(second)
+            if mine is None:
+                window[second] = dict(slot)
+            else:
+                for key, count in slot.items():
+                    mine[key] = mine.get(key, 0) + count
         if self.last_request_timestamp is not None:
             self._prune(int(self.last_request_timestamp))
 
     _FIELDS = ("name", "method", "last_request_timestamp", "start_time", "num_requests",
                "num_failures", "total_response_time", "max_response_time",
                "min_response_time", "total_content_length")
+    # Added later: optional on the wire, so a report without them still merges.
+    _FAIL_FIELDS = (("total_fail_response_time", 0), ("max_fail_response_time", 0),
+                    ("min_fail_response_time", None))
 
     def serialize(self):
         """This entry as a plain dict (the wire form)."""
@@ -330,6 +385,11 @@ class StatsEntry:
         data["response_times"] = dict(self.response_times)
         data["num_reqs_per_sec"] = dict(self.num_reqs_per_sec)
         data["num_fail_per_sec"] = dict(self.num_fail_per_sec)
+        if self.fail_response_times:
+            for field, _ in self._FAIL_FIELDS:
+                data[field] = getattr(self, field)
+            data["fail_response_times"] = dict(self.fail_response_times)
+        data["window_times"] = {s: dict(slot) for s, slot in self.window_times.items() if slot}
         return data
 
     @classmethod
@@ -339,9 +399,14 @@ class StatsEntry:
         entry = cls(None, data["name"], data["method"])
         for field in cls._FIELDS[2:]:
             setattr(entry, field, data[field])
+        for field, default in cls._FAIL_FIELDS:
+            setattr(entry, field, data.get(field, default))
         entry.response_times = Histogram(_int_keys(data["response_times"]))
+        entry.fail_response_times = Histogram(_int_keys(data.get("fail_response_times", {})))
         entry.num_reqs_per_sec = _int_keys(data["num_reqs_per_sec"])
         entry.num_fail_per_sec = _int_keys(data.get("num_fail_per_sec", {}))
+        entry.window_times = {int(s): _int_keys(slot)
+                              for s, slot in _int_keys(data.get("window_times", {})).items()}
         return entry
 
     def get_stripped_report(self):
@@ -351,65 +416,22 @@ class StatsEntry:
         return report
 
 
+def _clamped(hist, rank, n, low, high):
+    """The histogram's value at ``rank`` of ``n``, the exact min and max at
+    the ends, clamped to [low, high] (the exact value lies there, so
+    clamping can only bring the bucket's value closer to it)."""
+    if rank == n - 1:
+        return high
+    if rank == 0 and low is not None:
+        return low
+    value = hist.value_at_rank(rank)
+    if low is not None and value < low:
+        return low
+    return high if value > high else value
+
+
 def _pick(fn, a, b):
     return b if a is None else a if b is None else fn(a, b)
-
-
-# ------------------------------------------------------------------- errors
-
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
-
-
-def error_text(error):
-    """The text errors are grouped by.
-
-    A str as given; an exception as ``Name('str of it')``, e.g.
-    ``CatchResponseError('Got wrong response')`` (str, not repr, reads
-    better for multi-argument errors). " at 0x..." addresses are removed,
-    or every connection error would be a kind of its own.
-    """
-    if isinstance(error, str):
-        text = error
-    elif isinstance(error, BaseException):
-        text = "%s(%r)" % (type(error).__name__, str(error))
-    else:
-        text = repr(error)
-    return _ADDRESS.sub("", text)
-
-
-class StatsError:
-    """One kind of failure: method, name, error text, ``occurences`` (the
-    original's spelling, kept: the web JSON and the wire form use it)."""
-
-    def __init__(self, method, name, error, occurences=0):
-        self.method = method
-        self.name = name
-        self.error = error_text(error)
-        self.occurences = occurences
-
-    @classmethod
-    def key(cls, method, name, error):
-        """The str key errors are grouped by (an md5 of method, name, text)."""
-        raw = json.dumps([method, name, error_text(error)])
-        return hashlib.md5(raw.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-    def occured(self, count=1):
-        """Count ``count`` more occurences."""
-        self.occurences += count
-
-    def to_name(self):
-        """``"METHOD name: error"``, as the error report shows it."""
-        return "%s %s: %s" % (self.method, self.name, self.error)
-
-    def to_dict(self):
-        """The wire / JSON form: method, name, error, occurences."""
-        return {"method": self.method, "name": self.name, "error": self.error,
-                "occurences": self.occurences}
-
-    @classmethod
-    def from_dict(cls, data):
-        """Inverse of :meth:`to_dict`. Raises KeyError on a missing field."""
-        return cls(data["method"], data["name"], data["error"], data["occurences"])
 
 
 # -------------------------------------------------------------- RequestStats
@@ -474,11 +496,22 @@ class RequestStats:
             entry = self.get(name, method)
         entry._record(now, ms, key, content_length)
 
-    def log_error(self, method, name, error):
-        """Log a failure into its entry and the Total, and count the error."""
+    def log_error(self, method, name, error, response_time=None):
+        """Log a failure into its entry and the Total, and count the error.
+
+        ``response_time`` (ms; None when the request got no answer worth
+        timing) goes into the failures' own histogram and the window."""
         now = self.clock()
-        self.total.log_error(error, now)
-        self.get(name, method).log_error(error, now)
+        if response_time is not None:
+            try:
+                response_time = float(response_time)
+            except (TypeError, ValueError):
+                response_time = None
+            else:
+                if not response_time >= 0 or response_time == float("inf"):
+                    response_time = None
+        self.total.log_error(error, now, response_time)
+        self.get(name, method).log_error(error, now, response_time)
         key = StatsError.key(method, name, error)
         found = self.errors.get(key)
         if found is None:
@@ -543,9 +576,9 @@ def on_request_success(request_type, name, response_time, response_length, **_kw
     global_stats.log_request(request_type, name, response_time, response_length)
 
 
-def on_request_failure(request_type, name, response_time, exception, **_kwargs):  # noqa: ARG001 - fired by keyword
-    """Listener of events.request_failure: logs the failure and its error."""
-    global_stats.log_error(request_type, name, exception)
+def on_request_failure(request_type, name, response_time, exception, **_kwargs):
+    """Listener of events.request_failure: logs the failure, its time and its error."""
+    global_stats.log_error(request_type, name, exception, response_time)
 
 
 events.request_success += on_request_success

@@ -15,6 +15,7 @@ __all__ = [
     "requests_csv", "distribution_csv", "failures_csv", "exceptions_csv",
     "write_csv_files", "stats_table", "percentile_table", "error_report",
     "print_stats", "print_percentile_stats", "print_error_report", "request_rows",
+    "CURRENT_PERCENTILES",
 ]
 
 #: Width of the Name column of the console tables.
@@ -193,24 +194,41 @@ def print_error_report(stats=None, file=None):
         print(report, file=file or sys.stdout)
 
 
+#: The current window's percentiles in /stats/requests (Locust 2.x's keys).
+CURRENT_PERCENTILES = (0.5, 0.95, 0.99)
+
+
 def request_rows(stats):
     """The "stats" rows of the web UI's /stats/requests JSON, Total last.
 
-    Keys: method (None for Total), name, num_requests, num_failures,
-    avg_response_time, min_response_time (0 when none), max_response_time,
-    current_rps, median_response_time, avg_content_length and
-    p90_response_time, p95_response_time, p99_response_time.
+    Counts keep Locust 0.7's meaning: ``num_requests`` successes,
+    ``num_failures`` failures. Response times cover every request, failed
+    ones included (a failure's time is real; an endpoint that always fails
+    still shows its times): avg_response_time, min_response_time (0 when
+    none), max_response_time, median_response_time, p90_response_time,
+    p95_response_time, p99_response_time. avg_content_length is of the
+    successes. The current window (the last complete seconds, see
+    :meth:`locust.stats.StatsEntry.current`), as Locust 2.x names it:
+    ``current_rps`` (every request per second), ``current_fail_per_sec``
+    and ``current_response_time_percentiles`` (``{"response_time_percentile_0.5":
+    ms or None, ...0.95, ...0.99}``). ``total_rps`` is the run's average
+    of every request per second.
     """
     rows = []
     for e in _rows(stats):
-        p90, p95, p99 = e.percentiles((0.9, 0.95, 0.99))
+        p90, p95, p99 = e.all_percentiles((0.9, 0.95, 0.99))
+        current = e.current(CURRENT_PERCENTILES)
         rows.append({
             "method": e.method, "name": e.name, "num_requests": e.num_requests,
-            "num_failures": e.num_failures, "avg_response_time": e.avg_response_time,
-            "min_response_time": e.min_response_time or 0,
-            "max_response_time": e.max_response_time, "current_rps": e.current_rps,
-            "median_response_time": e.median_response_time,
+            "num_failures": e.num_failures, "avg_response_time": e.all_avg_response_time,
+            "min_response_time": e.all_min_response_time or 0,
+            "max_response_time": e.all_max_response_time,
+            "median_response_time": e.all_median_response_time,
             "avg_content_length": e.avg_content_length,
             "p90_response_time": p90, "p95_response_time": p95, "p99_response_time": p99,
+            "current_rps": current["rps"], "current_fail_per_sec": current["fail_per_sec"],
+            "current_response_time_percentiles": {
+                "response_time_percentile_%g" % p: v for p, v in current["percentiles"].items()},
+            "total_rps": e.total_all_rps,
         })
     return rows

@@ -207,8 +207,12 @@ def test_show_task_ratio_of_selected_class(locustfile, tmp_path):
 def test_missing_locustfile(tmp_path):
     result = run_locust(["-f", "nope.py"], tmp_path)
     assert result.returncode == 1
-    assert "Could not find any locustfile! Ensure file ends in '.py'" in result.stderr
+    assert "Could not find any locustfile! Looked for nope.py in %s" % tmp_path in result.stderr
     assert_one_clean_line(result)
+    result = run_locust(["-f", "sub/nope"], tmp_path)
+    assert result.returncode == 1
+    assert "Looked for %s or %s." % (tmp_path / "sub" / "nope.py", tmp_path / "sub" / "nope") \
+        in result.stderr
 
 
 def test_locustfile_that_fails_to_import_shows_its_traceback(tmp_path):
@@ -285,6 +289,33 @@ def test_http_locust_with_a_host_that_is_not_an_http_url(locustfile, tmp_path, h
     assert_one_clean_line(result)
 
 
+def test_a_host_port_out_of_range_is_refused_before_the_run(tmp_path, counting_target):
+    (tmp_path / "ported.py").write_text(textwrap.dedent('''
+        from locust import HttpLocust, TaskSet, task
+
+        class T(TaskSet):
+            @task
+            def t(self):
+                self.client.get("/")
+
+        class U(HttpLocust):
+            task_set = T
+            host = "http://127.0.0.1:70000"
+    '''))
+    args = ["-f", "ported.py", "--no-web", "-c", "1", "-t", "1s"]
+    result = run_locust(args + ["-H", "http://127.0.0.1:99999"], tmp_path)
+    assert result.returncode == 2
+    assert "argument -H/--host: the port 99999 of 'http://127.0.0.1:99999' is out of range" \
+        in result.stderr
+    assert_one_clean_line(result)
+    result = run_locust(args, tmp_path)
+    assert result.returncode == 1
+    assert "U has a host whose port is out of range (0-65535): 'http://127.0.0.1:70000' " \
+        "(from its host attribute)" in result.stderr
+    assert_one_clean_line(result)
+    assert counting_target.count == 0
+
+
 def test_web_port_in_use(locustfile, tmp_path, counting_target):
     port = counting_target.server_address[1]  # taken by the counting target
     result = run_locust(["--web-host", "127.0.0.1", "-P", str(port), "-H", counting_target.url],
@@ -324,7 +355,9 @@ def test_unwritable_logfile(locustfile, tmp_path):
 
 def test_headless_run_time_summary_and_csv(locustfile, tmp_path, counting_target):
     prefix = tmp_path / "out"
-    result = run_locust(["--no-web", "-c", "5", "-r", "100", "-t", "2s", "-H", counting_target.url,
+    # 4 s: the periodic table comes every 2 s, so at least one is printed
+    # whatever the machine's load (with -t 2s it raced the time limit).
+    result = run_locust(["--no-web", "-c", "5", "-r", "100", "-t", "4s", "-H", counting_target.url,
                          "--csv", str(prefix), "WebUser"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

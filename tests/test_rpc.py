@@ -17,6 +17,7 @@ def stats_report():
     stats.log_request("GET", "/", 12.5, 100)
     stats.log_request("GET", "/", 250.0, 80)
     stats.log_error("POST", "/login", "boom")
+    stats.log_error("POST", "/login", "boom", response_time=31.5)
     data = stats.serialize_and_reset()
     data["user_count"] = 3
     return data
@@ -28,6 +29,8 @@ def test_round_trip_of_every_kind_of_message():
         ("hatch_complete", {"count": 4, "generation": 2}),
         ("exception", {"msg": "ValueError: x", "traceback": "  File ...\n"}),
         ("heartbeat", {"state": "running", "user_count": 3}),
+        ("heartbeat", {"state": "running", "user_count": 3, "cpu": 97.5,
+                       "memory": 41_000_000}),
         ("stats", stats_report()),
         ("hatch", {"num_clients": 4, "hatch_rate": 2.5, "host": None,
                    "class_counts": {"A": 3, "B": 1}, "generation": 1}),
@@ -45,7 +48,7 @@ def test_stats_histograms_keep_int_keys_and_merge_exactly():
     msg = rpc.decode(rpc.encode("stats", data, "n1"), rpc.SLAVE_TO_MASTER)
     merged = RequestStats()
     merged.merge(msg.data)
-    assert merged.num_requests == 2 and merged.num_failures == 1
+    assert merged.num_requests == 2 and merged.num_failures == 2
     entry = merged.entries[("/", "GET")]
     assert all(isinstance(k, int) for k in entry.response_times)
     assert entry.max_response_time == 250.0
@@ -116,6 +119,39 @@ def test_stats_entry_with_bad_histogram_is_rejected():
         rpc.decode(rpc.encode("stats", data, "n"))
 
 
+def test_window_and_failure_times_arrive_checked():
+    data = stats_report()
+    msg = rpc.decode(rpc.encode("stats", data, "n1"), rpc.SLAVE_TO_MASTER)
+    merged = RequestStats()
+    merged.merge(msg.data)
+    login = merged.entries[("/login", "POST")]
+    assert login.all_max_response_time == 31.5 and sum(map(len, login.window_times.values())) == 1
+    bad_values = [
+        ("window_times", {1000: {"12": 1}}),            # str bucket
+        ("window_times", {"1000": {12: 1}}),            # str second
+        ("window_times", {s: {1: 1} for s in range(rpc.MAX_WINDOW_SLOTS + 1)}),
+        ("fail_response_times", {12: -1}),
+        ("total_fail_response_time", -5.0),
+        ("max_fail_response_time", float("inf")),
+        ("min_fail_response_time", "fast"),
+    ]
+    for field, value in bad_values:
+        data = stats_report()
+        data["stats"][0][field] = value
+        with pytest.raises(rpc.MessageError, match=field):
+            rpc.decode(rpc.encode("stats", data, "n"))
+
+
+@pytest.mark.parametrize("fields", [
+    {"cpu": -1.0}, {"cpu": float("nan")}, {"cpu": 1e9},
+    {"cpu": "high"}, {"memory": -5}, {"memory": 1.5}, {"memory": True},
+])
+def test_heartbeat_with_bad_cpu_or_memory_is_rejected(fields):
+    frame = rpc.encode("heartbeat", dict({"state": "running", "user_count": 1}, **fields), "n")
+    with pytest.raises(rpc.MessageError, match="heartbeat"):
+        rpc.decode(frame, rpc.SLAVE_TO_MASTER)
+
+
 def test_oversized_frame_is_rejected_before_unpacking(monkeypatch):
     monkeypatch.setattr(rpc, "MAX_MESSAGE_SIZE", 100)
     frame = rpc.encode("exception", {"msg": "x" * 200, "traceback": ""}, "n")
@@ -155,3 +191,13 @@ def test_rate_limited_log(caplog):
         log.warning("bad frame %d", 100)
     messages = [r.getMessage() for r in caplog.records]
     assert messages[3:] == ["97 more similar warnings were not logged", "bad frame 100"]
+
+
+def test_heartbeat_cpu_field_is_checked():
+    for cpu in (None, 0, 57.5, 180.0):
+        data = {"state": "running", "user_count": 1, "cpu": cpu}
+        assert rpc.decode(rpc.encode("heartbeat", data, "n1"), rpc.SLAVE_TO_MASTER).data == data
+    for cpu in (-1, float("nan"), float("inf"), "90", True, rpc.MAX_CPU_PERCENT + 1):
+        frame = rpc.encode("heartbeat", {"state": "running", "user_count": 1, "cpu": cpu}, "n1")
+        with pytest.raises(rpc.MessageError, match="'cpu'"):
+            rpc.decode(frame, rpc.SLAVE_TO_MASTER)

@@ -581,3 +581,111 @@ def test_console_tables_show_sub_10ms_times_with_decimals():
             if line.startswith(" GET /fast")][0]
     assert prow.split()[3] == "0.5" and prow.split()[-1] == "13", prow
     assert stats_report._ms(0.0) == "0" and stats_report._ms(9.999) == "10"
+
+
+# ------------------------------------------------- failures' times, the window
+
+def test_failures_keep_their_times_apart_from_the_successes(rs):
+    for ms in (10, 20, 30):
+        rs.log_request("GET", "/mixed", ms, 5)
+    rs.log_error("GET", "/mixed", "500", response_time=400)
+    for ms in (100, 200, 300):
+        rs.log_error("GET", "/down", "500", response_time=ms)
+    rs.log_error("GET", "/down", "refused")          # no time: counted, not timed
+    mixed, down = rs.get("/mixed", "GET"), rs.get("/down", "GET")
+    # The 0.7 figures: successes only.
+    assert (mixed.num_requests, mixed.num_failures) == (3, 1)
+    assert mixed.avg_response_time == 20 and mixed.max_response_time == 30
+    assert (down.num_requests, down.num_failures, down.median_response_time) == (0, 4, 0)
+    # Every timed request.
+    assert mixed.all_avg_response_time == 115 and mixed.all_max_response_time == 400
+    assert down.all_median_response_time == 200 and down.all_min_response_time == 100
+    assert down.all_percentiles((0.0, 1.0)) == [100, 300]
+    assert rs.total.all_response_times.count == 7
+    # The CSV keeps 0.7's columns and numbers.
+    lines = stats_report.requests_csv(rs).splitlines()
+    assert lines[1].startswith('"GET","/down",0,4,0,0,0,0,0,')
+    assert lines[2].startswith('"GET","/mixed",3,1,20,20,10,30,5,')
+
+
+def test_failure_listener_passes_the_time(fresh_global_stats):
+    events.request_failure.fire(request_type="GET", name="/x", response_time=42.0,
+                                exception=CatchResponseError("no"))
+    entry = stats.global_stats.get("/x", "GET")
+    assert entry.num_failures == 1 and entry.all_max_response_time == 42.0
+
+
+@pytest.mark.parametrize("bad", ["soon", float("nan"), -1, float("inf"), None])
+def test_failure_with_an_unusable_time_is_counted_untimed(rs, bad):
+    rs.log_error("GET", "/x", "e", response_time=bad)
+    entry = rs.get("/x", "GET")
+    assert entry.num_failures == 1 and entry.fail_response_times.count == 0
+
+
+def test_current_window_rates_and_percentiles(rs, clock):
+    start = clock.now = 1000.0
+    rs.total.reset()
+    for second in range(20):
+        clock.now = start + second + 0.5
+        for _ in range(10):
+            rs.log_request("GET", "/", 10 if second < 12 else 500, 1)
+        rs.log_error("GET", "/", "e", response_time=900)
+    now = rs.get("/", "GET").current()
+    # Seconds 7..16 (t=19: t-12 .. t-3): 5 fast, 5 slow; one failure each.
+    assert now["rps"] == pytest.approx(11) and now["fail_per_sec"] == pytest.approx(1)
+    assert now["percentiles"][0.5] == pytest.approx(500, rel=0.01)
+    assert now["percentiles"][0.99] == pytest.approx(900, rel=0.01)
+    assert rs.get("/", "GET").current_rps == pytest.approx(10)     # 0.7: successes
+    assert rs.get("/", "GET").current_fail_per_sec == pytest.approx(1)
+    assert rs.total.current() == now
+    # Old seconds leave the window's histograms.
+    assert min(rs.total.window_times) >= 19 + 1000 - stats.WINDOW_SLOTS
+    assert RequestStats().total.current()["percentiles"] == {0.5: None, 0.95: None, 0.99: None}
+
+
+def test_window_merges_exactly_over_slaves(clock):
+    """Two slaves' deltas (window slots included) = one process that logged it all."""
+    rng = random.Random(11)
+    slaves = [RequestStats(clock=clock) for _ in range(2)]
+    alone, master = RequestStats(clock=clock), RequestStats(clock=clock)
+    for rs in slaves + [alone, master]:
+        rs.total.reset()
+    for second in range(15):
+        clock.now = 1000 + second + 0.3
+        for _ in range(30):
+            slave = rng.choice(slaves)
+            ms = rng.lognormvariate(3, 1)
+            if rng.random() < 0.1:
+                slave.log_error("GET", "/a", "e", response_time=ms)
+                alone.log_error("GET", "/a", "e", response_time=ms)
+            else:
+                slave.log_request("GET", "/a", ms, 1)
+                alone.log_request("GET", "/a", ms, 1)
+        if second % 3 == 2:
+            for slave in slaves:
+                wire = msgpack.unpackb(msgpack.packb(slave.serialize_and_reset()),
+                                       strict_map_key=False)
+                master.merge(wire)
+    for slave in slaves:
+        master.merge(slave.serialize_and_reset())
+    for mine, theirs in ((master.total, alone.total), (master.get("/a", "GET"), alone.get("/a", "GET"))):
+        assert mine.window_times == theirs.window_times
+        assert mine.fail_response_times == theirs.fail_response_times
+        assert mine.current() == theirs.current()
+        assert mine.num_fail_per_sec == theirs.num_fail_per_sec
+
+
+def test_request_rows_show_failures_as_requests(rs, clock):
+    for second in range(14):
+        clock.now = 1000 + second
+        rs.log_error("GET", "/down", "500", response_time=80)
+        rs.log_request("GET", "/up", 20, 3)
+    down, up, total = stats_report.request_rows(rs)
+    assert (down["num_requests"], down["num_failures"]) == (0, 14)
+    assert down["median_response_time"] == 80 and down["avg_response_time"] == 80
+    assert down["current_rps"] == pytest.approx(1) and down["current_fail_per_sec"] == pytest.approx(1)
+    assert down["current_response_time_percentiles"] == {
+        "response_time_percentile_0.5": 80, "response_time_percentile_0.95": 80,
+        "response_time_percentile_0.99": 80}
+    assert up["current_fail_per_sec"] == 0 and total["current_rps"] == pytest.approx(2)
+    assert total["total_rps"] == pytest.approx(28 / 13)

@@ -138,7 +138,8 @@ class FakeMaster(FakeRunner):
         super().__init__()
         self.clients = {
             "b_node": types.SimpleNamespace(id="b_node", state="running", user_count=3,
-                                            last_heartbeat=1700000000.5),
+                                            last_heartbeat=1700000000.5, cpu_percent=95.5,
+                                            memory=50_000_000),
             "a_node": types.SimpleNamespace(id="a_node", state="missing", user_count=0,
                                             last_heartbeat=1699999990.0),
         }
@@ -219,7 +220,9 @@ def test_page_assets_are_local_and_served(server):
         types_seen[ref.rsplit(".", 1)[-1]] = resp.headers["content-type"]
     assert types_seen["css"].startswith("text/css")
     assert "javascript" in types_seen["js"]
-    for asset in ("style.css", "locust.js", "charts.js"):
+    assert any(r.endswith("uPlot.iife.min.js") for r in refs)
+    assert get(server, "/static/uPlot.LICENSE").text.startswith("The MIT License")
+    for asset in ("style.css", "locust.js", "charts.js", "charts.css"):
         text = get(server, "/static/" + asset).text
         assert not re.search(r"https?://(?!www\.w3\.org)", text), asset
 
@@ -402,8 +405,10 @@ def test_stats_requests_of_a_master_has_slaves():
         srv.stop(timeout=2)
     assert data["slave_count"] == 2
     assert data["slaves"] == [
-        {"id": "a_node", "state": "missing", "user_count": 0, "last_heartbeat": 1699999990.0},
-        {"id": "b_node", "state": "running", "user_count": 3, "last_heartbeat": 1700000000.5}]
+        {"id": "a_node", "state": "missing", "user_count": 0, "last_heartbeat": 1699999990.0,
+         "cpu_percent": None, "memory": None},
+        {"id": "b_node", "state": "running", "user_count": 3, "last_heartbeat": 1700000000.5,
+         "cpu_percent": 95.5, "memory": 50_000_000}]
 
 
 def test_stats_reset(server, runner):
@@ -618,3 +623,70 @@ def test_swarm_resize_and_stop_with_a_real_local_runner():
         runner.quit()
         srv.stop(timeout=2)
         stats.global_stats.clear_all()
+
+
+# ------------------------------------------- history, logs, metrics, state
+
+def test_stats_requests_window_fields_and_average_after_stop(server, runner):
+    runner.stats.log_request("GET", "/a", 10, 1)
+    runner.stats.log_error("GET", "/a", "e", response_time=30)
+    runner.state, runner.num_clients = "running", 7
+    data = get(server, "/stats/requests").json()
+    row = data["stats"][0]
+    assert set(row["current_response_time_percentiles"]) == {
+        "response_time_percentile_0.5", "response_time_percentile_0.95",
+        "response_time_percentile_0.99"}
+    assert "current_fail_per_sec" in row and "response_time_percentile_99" in row
+    assert row["max_response_time"] == 30          # failures' times count
+    assert data["target_user_count"] == 7
+    assert data["total_rps"] == data["current_rps"]
+    runner.state = "stopped"
+    data = get(server, "/stats/requests").json()
+    assert data["total_rps"] == data["average_rps"] == pytest.approx(2.0)
+    assert data["target_user_count"] == 0
+
+
+def test_stats_history_route(server, runner):
+    from locust.history import SAMPLE_FIELDS, StatsHistory
+    runner.history = StatsHistory(runner)
+    runner.history.clear(1000)
+    for t in range(5):
+        runner.history.append(1002 + 2 * t, 3, 10.5, 0.5, 12.0, None, 40.0)
+    data = get(server, "/stats/history").json()
+    assert data["interval"] == 2 and data["start_time"] == 1000
+    assert data["fields"] == list(SAMPLE_FIELDS)
+    assert data["time"] == [1002, 1004, 1006, 1008, 1010]
+    assert data["p95"] == [None] * 5 and data["rps"] == [10.5] * 5
+    assert get(server, "/stats/history?since=1006").json()["time"] == [1008, 1010]
+    resp = get(server, "/stats/history?since=soon")
+    assert resp.status == 400 and "since" in resp.json()["message"]
+
+
+def test_stats_history_without_a_history(server, runner):
+    data = get(server, "/stats/history").json()
+    assert data["time"] == [] and data["start_time"] is None
+
+
+def test_logs_route(server):
+    logging.getLogger("test_web").warning("something to see: %d", 42)
+    lines = get(server, "/logs").json()["logs"]
+    mine = [line for line in lines if line["message"] == "something to see: 42"]
+    assert mine and mine[-1]["level"] == "WARNING" and mine[-1]["logger"] == "test_web"
+    after = get(server, "/logs?since=%d" % mine[-1]["id"]).json()["logs"]
+    assert all(line["id"] > mine[-1]["id"] for line in after)
+
+
+def test_metrics_route_and_its_auth(runner):
+    from prometheus_client.parser import text_string_to_metric_families
+    runner.stats.log_request("GET", "/a", 10, 1)
+    srv = serve(runner, web_auth="u:p")
+    try:
+        assert get(srv, "/metrics").status == 401
+        good = {"Authorization": "Basic " + base64.b64encode(b"u:p").decode()}
+        resp = get(srv, "/metrics", headers=good)
+    finally:
+        srv.stop(timeout=2)
+    assert resp.status == 200 and resp.headers["content-type"].startswith("text/plain")
+    names = {f.name for f in text_string_to_metric_families(resp.text)}
+    assert {"locust_requests", "locust_failures", "locust_response_time_seconds",
+            "locust_users"} <= names

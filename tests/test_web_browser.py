@@ -84,8 +84,9 @@ def locust_web(tmp_path, counting_target):
 
 # Counts the pixels of a series colour on a chart canvas: a line across
 # the chart is hundreds of them, the legend swatch alone far fewer.
-COLOUR_PIXELS_JS = """([id, r, g, b]) => {
-    const canvas = document.getElementById(id);
+COLOUR_PIXELS_JS = """([selector, r, g, b]) => {
+    const canvas = document.querySelector(selector);
+    if (!canvas) return 0;
     if (!canvas.width) return 0;
     const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
     let n = 0;
@@ -130,11 +131,35 @@ def test_swarm_edit_stop_and_download_in_a_browser(locust_web):
             page.click("[data-tab=failures]")
             expect(page.locator("#failures-table tbody tr").first).to_contain_text("/missing")
 
-            # Charts: lines in the users chart (#7048e8) once two samples are in.
+            # Charts (uPlot, from the server's history): lines in the users
+            # chart (#7048e8) and the requests chart (#2f9e44) once samples are in.
             page.click("[data-tab=charts]")
             page.wait_for_function("args => (%s)(args) > 300" % COLOUR_PIXELS_JS,
-                                   arg=["chart-users", 0x70, 0x48, 0xe8], timeout=15000)
-            assert page.evaluate(COLOUR_PIXELS_JS, ["chart-rps", 0x2f, 0x9e, 0x44]) > 300
+                                   arg=["[data-chart=users] canvas", 0x70, 0x48, 0xe8], timeout=15000)
+            page.wait_for_function("args => (%s)(args) > 300" % COLOUR_PIXELS_JS,
+                                   arg=["[data-chart=rps] canvas", 0x2f, 0x9e, 0x44], timeout=15000)
+
+            # The legend hides a series; PNG export downloads the chart.
+            legend = page.locator("[data-chart=rps] .u-legend .u-series").nth(1)
+            legend.click()
+            expect(legend).to_have_class(re.compile(r"u-off"))
+            with page.expect_download() as info:
+                page.click("[data-chart=rps] .chart-png")
+            assert info.value.suggested_filename == "locust-requests-per-second.png"
+            png = Path(info.value.path()).read_bytes()
+            assert png.startswith(b"\x89PNG") and len(png) > 2000
+            legend.click()
+
+            # Zoom: a drag across the chart narrows every chart's time range.
+            box = page.locator("[data-chart=rps] .u-over").bounding_box()
+            full = page.evaluate("() => window.locustDashboard.charts.plots[2].plot.scales.x")
+            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + 20)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + 20, steps=5)
+            page.mouse.up()
+            zoomed = page.evaluate("() => window.locustDashboard.charts.plots[2].plot.scales.x")
+            assert zoomed["max"] - zoomed["min"] < (full["max"] - full["min"]) * 0.5
+            page.locator("[data-chart=rps] .u-over").dblclick()
 
             # Edit: 4 -> 2 users; the header follows.
             page.click("#edit-test")

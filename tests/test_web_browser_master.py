@@ -6,8 +6,10 @@ ThreadingHTTPServer in a thread of this process that counts every request
 it receives.  The browser waits for both slaves, starts a swarm of 4 users
 from the form, sees statistics rows, checks the slaves tab (2 users on
 each), stops the test from the Stop button, and the merged total is then
-compared with the target's own count.  A screenshot of the slaves tab is
-saved to ``test-artifacts/dashboard-slaves.png``.
+compared with the target's own count.  Then a second swarm runs, one slave
+is killed (SIGKILL) and the warning banner says how many users no longer
+run.  Screenshots: ``test-artifacts/dashboard-slaves.png`` (the slaves tab,
+with each slave's CPU and memory) and ``dashboard-slave-missing.png``.
 
 Skipped when /usr/bin/chromium or Playwright is missing.
 """
@@ -17,6 +19,7 @@ import re
 import subprocess
 import sys
 import time
+import types
 import urllib.request
 
 import pytest
@@ -65,7 +68,8 @@ def get_json(url):
 
 @pytest.fixture
 def cluster(tmp_path, target):
-    """A master with its web UI and two slave processes; yields the dashboard's URL.
+    """A master with its web UI and two slave processes; yields ``.url`` (the
+    dashboard's) and ``.slaves`` (their Popen objects).
 
     Every process is terminated (then killed if it lingers) in the finalizer,
     whatever the test did.
@@ -93,12 +97,13 @@ def cluster(tmp_path, target):
 
     base = "http://127.0.0.1:%d" % web_port
     try:
+        # Heartbeats every 0.5 s: a killed slave is missing after 1.5 s.
         spawn("master", ["-H", target.url, "--master", "--master-bind-host", "127.0.0.1",
                          "--master-bind-port", str(port), "--web-host", "127.0.0.1",
-                         "--web-port", str(web_port)])
+                         "--web-port", str(web_port), "--heartbeat-interval", "0.5"])
         for i in range(SLAVES):
             spawn("slave%d" % i, ["--slave", "--master-host", "127.0.0.1",
-                                  "--master-port", str(port)])
+                                  "--master-port", str(port), "--heartbeat-interval", "0.5"])
         deadline = time.monotonic() + 20
         while True:
             exited = [p.returncode for p in procs if p.poll() is not None]
@@ -111,7 +116,7 @@ def cluster(tmp_path, target):
                 assert time.monotonic() < deadline, \
                     "the dashboard did not come up in 20 s:\n" + all_logs()
                 time.sleep(0.1)
-        yield base
+        yield types.SimpleNamespace(url=base, slaves=procs[1:])
     finally:
         # Slaves first, so that none is left waiting for a master that is gone.
         for proc in reversed(procs):
@@ -127,7 +132,10 @@ def cluster(tmp_path, target):
 
 
 def test_master_dashboard_with_two_slaves(cluster, target):
-    """Start, watch (statistics, slaves tab) and stop a 4-user swarm over 2 slaves."""
+    """Start, watch (statistics, slaves tab) and stop a 4-user swarm over 2 slaves;
+    then run again and kill a slave: the banner tells."""
+    slaves = cluster.slaves
+    cluster = cluster.url
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -168,6 +176,9 @@ def test_master_dashboard_with_two_slaves(cluster, target):
                 cells = slave_rows.nth(i).locator("td")
                 expect(cells.nth(1)).to_have_text("running")
                 expect(cells.nth(2)).to_have_text(str(USERS // SLAVES))
+                # CPU and memory, from the slave's heartbeats.
+                expect(cells.nth(3)).to_have_text(re.compile(r"^\d+%"), timeout=10000)
+                expect(cells.nth(4)).to_have_text(re.compile(r"^\d+ MB$"))
             expect(page.locator("#slaves-empty")).to_be_hidden()
             shown_ids = sorted(slave_rows.locator("td.name").all_text_contents())
             known_ids = sorted(s["id"] for s in get_json(cluster + "/stats/requests")["slaves"])
@@ -186,9 +197,38 @@ def test_master_dashboard_with_two_slaves(cluster, target):
                 expect(slave_rows.nth(i).locator("td").nth(1)).to_have_text("stopped")
             assert errors == []
             assert foreign == []
+
+            # Every request the target saw was reported (see count_matches).
+            count_matches(cluster, target)
+            # The master's history is the merged one: every request is in a sample.
+            history = get_json(cluster + "/stats/history")
+            assert history["time"] and max(history["user_count"]) == USERS
+            total = get_json(cluster + "/stats/requests")["stats"][-1]
+            ends = history["time"]
+            widths = [end - start for start, end in zip([history["start_time"]] + ends[:-1], ends)]
+            assert sum(rps * width for rps, width in zip(history["rps"], widths)) == pytest.approx(
+                total["num_requests"] + total["num_failures"], abs=0.5)
+
+            # Run again, and kill a slave: the banner says what no longer runs.
+            data = "locust_count=%d&hatch_rate=50" % USERS
+            urllib.request.urlopen(cluster + "/swarm", data=data.encode(), timeout=10).read()
+            expect(page.locator("#user-count")).to_have_text(str(USERS), timeout=15000)
+            expect(page.locator("#slaves-missing")).to_be_hidden()
+            slaves[0].kill()
+            slaves[0].wait(10)
+            banner = page.locator("#slaves-missing")
+            expect(banner).to_be_visible(timeout=15000)
+            expect(banner).to_have_text("1 of 2 slaves missing: %d of %d users running"
+                                        % (USERS - USERS // SLAVES, USERS), timeout=10000)
+            expect(slave_rows.locator("td", has_text="missing")).to_have_count(1)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-slave-missing.png"), full_page=True)
+            assert errors == []
         finally:
             browser.close()
 
+
+def count_matches(cluster, target):
+    """The merged total equals the target's count, give or take one request per user."""
     # Every request the target saw was reported, give or take one in flight
     # per user at the stop; the slaves' final reports may still be arriving.
     deadline = time.monotonic() + 5

@@ -1,230 +1,249 @@
 /*
- * A small time-series line chart drawn on <canvas>, for the Locust dashboard.
+ * Charts of a Locust test over time, drawn with uPlot from history samples.
  *
- *   const chart = new LineChart(canvas, {
- *     title: "Response times", unit: "ms",
- *     series: [{name: "Median", color: "#2f9e44"}, {name: "95th percentile", color: "#f08c00"}],
- *   });
- *   chart.addPoint(Date.now(), [12.5, 40]);   // one value per series
+ * Standalone: it needs uPlot (uPlot.iife.min.js and uPlot.min.css, vendored
+ * beside this file), its layout (charts.css) and the DOM, nothing else -- no
+ * server, no fetch -- so a static HTML report can inline uPlot, charts.css,
+ * this file and the samples:
  *
- * Points are kept in memory for the whole run and the chart redraws itself
- * when points are added, when the window is resized and when the mouse
- * hovers (a crosshair with the values at the nearest point).  A hidden
- * canvas (an inactive tab) has no size: drawing is skipped and redone by
- * calling draw() when it is shown.
+ *   const charts = LocustCharts.create(document.getElementById("charts"));
+ *   charts.setData(history);     // {time: [...], user_count: [...], rps: [...],
+ *                                //  fail_per_sec: [...], p50: [...], p95: [...], p99: [...]}
+ *   charts.append(moreColumns);  // the same shape: samples after the last one
+ *   charts.clear();              // a new test
+ *   charts.resize();             // after the container was hidden or resized
+ *
+ * `time` is Unix seconds; a null percentile (no request in that interval)
+ * leaves a gap. Three charts: requests and failures per second, response
+ * times (p50, p95, p99 of each interval, not cumulative) and users. Drag
+ * across a chart to zoom all three on that time range, double-click to zoom
+ * out; click a legend entry to hide or show its series; the PNG button saves
+ * the chart with its title and legend. Colours follow the page's CSS
+ * variables (--ink, --muted, --line, --card), so a dark theme is followed,
+ * also when the system setting changes.
  */
 (function (global) {
   "use strict";
 
-  const PAD = {left: 58, right: 18, top: 38, bottom: 30};
-  const FONT = "12px system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
-  // Tick spacings for the time axis, in seconds.
-  const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600];
+  const FIELDS = ["time", "user_count", "rps", "fail_per_sec", "p50", "p95", "p99"];
+  const HEIGHT = 240;
 
-  /* A "nice" step (1, 2 or 5 times a power of ten) that splits `range` in about `count` parts. */
-  function niceStep(range, count) {
-    const raw = range / count;
-    const power = Math.pow(10, Math.floor(Math.log10(raw)));
-    const scaled = raw / power;
-    return (scaled <= 1 ? 1 : scaled <= 2 ? 2 : scaled <= 5 ? 5 : 10) * power;
-  }
+  const CHARTS = [
+    {id: "rps", title: "Requests per second", unit: "",
+     series: [{field: "rps", label: "Requests/s", color: "#2f9e44"},
+              {field: "fail_per_sec", label: "Failures/s", color: "#e03131"}]},
+    {id: "times", title: "Response times (ms)", unit: " ms",
+     series: [{field: "p50", label: "p50", color: "#1c7ed6"},
+              {field: "p95", label: "p95", color: "#f08c00"},
+              {field: "p99", label: "p99", color: "#ae3ec9"}]},
+    {id: "users", title: "Users", unit: "", whole: true,
+     series: [{field: "user_count", label: "Users", color: "#7048e8"}]},
+  ];
 
   function formatValue(value) {
-    if (value === null || value === undefined || isNaN(value)) return "-";
+    if (value === null || value === undefined || Number.isNaN(value)) return "-";
     if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
     if (Math.abs(value) >= 10 || Number.isInteger(value)) return String(Math.round(value));
     return value.toFixed(1);
   }
 
-  function formatTime(ms) {
-    const d = new Date(ms);
-    const pad = (n) => String(n).padStart(2, "0");
-    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  function emptyColumns() {
+    const data = {};
+    FIELDS.forEach((f) => { data[f] = []; });
+    return data;
   }
 
-  class LineChart {
-    constructor(canvas, options) {
-      this.canvas = canvas;
-      this.title = options.title;
-      this.unit = options.unit || "";
-      this.series = options.series;
-      this.times = [];
-      this.values = this.series.map(() => []);
-      this.hoverX = null;
-      canvas.addEventListener("mousemove", (e) => {
-        this.hoverX = e.clientX - canvas.getBoundingClientRect().left;
-        this.draw();
+  function cssVar(el, name, fallback) {
+    const value = getComputedStyle(el).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
+  function slug(text) {
+    return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  }
+
+  class Charts {
+    constructor(container, options) {
+      this.container = container;
+      container.classList.add("charts");
+      this.options = options || {};
+      this.data = emptyColumns();
+      this.plots = [];
+      this.zoomed = false;
+      this.syncing = false;
+      this.build();
+      this.onResize = () => this.resize();
+      global.addEventListener("resize", this.onResize);
+      if (global.matchMedia) {
+        // Rebuilt with the new colours when the system switches light/dark.
+        global.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => this.build());
+      }
+    }
+
+    /* The uPlot data of one chart: [times, series...]. */
+    columnsOf(spec) {
+      return [this.data.time].concat(spec.series.map((s) => this.data[s.field]));
+    }
+
+    build() {
+      this.plots.forEach((p) => p.plot.destroy());
+      this.container.replaceChildren();
+      this.plots = [];
+      const ink = cssVar(this.container, "--ink", "#1f2a33");
+      const muted = cssVar(this.container, "--muted", "#6b7a86");
+      const line = cssVar(this.container, "--line", "#dde3e8");
+      const width = this.width();
+      CHARTS.forEach((spec) => {
+        const card = document.createElement("div");
+        card.className = "chart-card";
+        card.dataset.chart = spec.id;
+        const head = document.createElement("div");
+        head.className = "chart-head";
+        const title = document.createElement("h3");
+        title.textContent = spec.title;
+        const png = document.createElement("button");
+        png.type = "button";
+        png.className = "chart-png";
+        png.textContent = "PNG";
+        png.title = "Save this chart as a PNG image";
+        head.append(title, png);
+        const body = document.createElement("div");
+        body.className = "chart-body";
+        card.append(head, body);
+        this.container.appendChild(card);
+        const axis = {stroke: muted, grid: {stroke: line, width: 1}, ticks: {stroke: line, width: 1}};
+        const opts = {
+          width: width,
+          height: HEIGHT,
+          scales: {
+            // The whole data at least a minute wide, so that the first points do not
+            // spread over sub-second ticks (a zoom inside the data is left as asked).
+            x: {time: true, range: (u, min, max) => {
+              if (min === null) return [0, 60];
+              const t = u.data[0];
+              const all = !t.length || (min <= t[0] && max >= t[t.length - 1]);
+              return all && max - min < 60 ? [min, min + 60] : [min, max];
+            }},
+            y: {range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1]},
+          },
+          cursor: {drag: {x: true, y: false}, sync: {key: "locust-charts"}},
+          legend: {live: true},
+          series: [{value: (u, v) => v === null ? "-" : new Date(v * 1000).toLocaleTimeString()}]
+            .concat(spec.series.map((s) => ({
+              label: s.label, stroke: s.color, width: 2, spanGaps: false,
+              points: {show: false},
+              value: (u, v) => formatValue(v) + (v === null || v === undefined ? "" : spec.unit),
+            }))),
+          axes: [Object.assign({}, axis),
+                 Object.assign({}, axis, {size: 56, values: (u, ticks) => ticks.map(formatValue)},
+                   spec.whole ? {incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
+                     20000, 50000, 100000, 200000, 500000, 1000000]} : {})],
+          hooks: {
+            setSelect: [(u) => { if (u.select.width > 0) this.zoomed = true; }],
+            setScale: [(u, key) => this.syncZoom(u, key)],
+          },
+        };
+        const plot = new global.uPlot(opts, this.columnsOf(spec), body);
+        plot.root.style.color = ink;
+        plot.over.addEventListener("dblclick", () => { this.zoomed = false; this.redraw(); });
+        png.addEventListener("click", () => this.exportPng(spec, plot));
+        this.plots.push({spec: spec, plot: plot, card: card});
       });
-      canvas.addEventListener("mouseleave", () => { this.hoverX = null; this.draw(); });
-      global.addEventListener("resize", () => this.draw());
     }
 
-    /* Append one sample: `time` in ms since the epoch, `values` one number per series. */
-    addPoint(time, values) {
-      this.times.push(time);
-      values.forEach((v, i) => this.values[i].push(v));
-      this.draw();
+    syncZoom(source, key) {
+      if (key !== "x" || this.syncing || !this.zoomed) return;
+      this.syncing = true;
+      const {min, max} = source.scales.x;
+      this.plots.forEach((p) => { if (p.plot !== source) p.plot.setScale("x", {min: min, max: max}); });
+      this.syncing = false;
     }
 
-    /* Forget every point (a new test starts). */
+    width() {
+      return Math.max(240, Math.floor(this.container.clientWidth || 600) - 2);
+    }
+
+    /* Replace every sample (columns as served by /stats/history). */
+    setData(columns) {
+      const data = emptyColumns();
+      FIELDS.forEach((f) => { data[f] = (columns && columns[f] ? columns[f] : []).slice(); });
+      this.data = data;
+      this.zoomed = false;
+      this.redraw();
+    }
+
+    /* Add samples that follow the last one (older or equal times are skipped). */
+    append(columns) {
+      const times = (columns && columns.time) || [];
+      const last = this.data.time.length ? this.data.time[this.data.time.length - 1] : -Infinity;
+      let added = 0;
+      times.forEach((t, i) => {
+        if (t <= last) return;
+        FIELDS.forEach((f) => this.data[f].push(columns[f] ? columns[f][i] : null));
+        added++;
+      });
+      if (added) this.redraw();
+      return added;
+    }
+
     clear() {
-      this.times = [];
-      this.values = this.series.map(() => []);
-      this.draw();
+      this.setData(emptyColumns());
     }
 
-    get length() { return this.times.length; }
+    get length() { return this.data.time.length; }
 
-    draw() {
-      const canvas = this.canvas;
-      const rect = canvas.getBoundingClientRect();
-      if (!rect.width || !rect.height) return;  // hidden tab: drawn when shown
-      const ratio = global.devicePixelRatio || 1;
-      if (canvas.width !== Math.round(rect.width * ratio) ||
-          canvas.height !== Math.round(rect.height * ratio)) {
-        canvas.width = Math.round(rect.width * ratio);
-        canvas.height = Math.round(rect.height * ratio);
-      }
+    get lastTime() {
+      return this.data.time.length ? this.data.time[this.data.time.length - 1] : null;
+    }
+
+    redraw() {
+      this.plots.forEach((p) => p.plot.setData(this.columnsOf(p.spec), !this.zoomed));
+    }
+
+    resize() {
+      const width = this.width();
+      this.plots.forEach((p) => p.plot.setSize({width: width, height: HEIGHT}));
+    }
+
+    /* Save one chart as PNG: its title, the plot and the visible series' legend. */
+    exportPng(spec, plot) {
+      const source = plot.ctx.canvas;
+      const ratio = source.width / plot.width || 1;
+      const pad = 12 * ratio, titleH = 28 * ratio, legendH = 24 * ratio;
+      const canvas = document.createElement("canvas");
+      canvas.width = source.width + 2 * pad;
+      canvas.height = source.height + titleH + legendH + 2 * pad;
       const ctx = canvas.getContext("2d");
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-      const w = rect.width, h = rect.height;
-      ctx.clearRect(0, 0, w, h);
-      ctx.font = FONT;
-
-      this.drawHeader(ctx, w);
-      const plot = {x0: PAD.left, x1: w - PAD.right, y0: h - PAD.bottom, y1: PAD.top};
-      const n = this.times.length;
-      if (!n) {
-        ctx.fillStyle = "#8896a0";
-        ctx.textAlign = "center";
-        ctx.fillText("No data yet: start a test", (plot.x0 + plot.x1) / 2, (plot.y0 + plot.y1) / 2);
-        return;
-      }
-      const tMin = this.times[0];
-      const tMax = Math.max(this.times[n - 1], tMin + 10000);  // at least 10 s wide
-      let vMax = 0;
-      for (const list of this.values) for (const v of list) if (v > vMax) vMax = v;
-      const step = niceStep(vMax > 0 ? vMax : 1, 4);
-      vMax = Math.max(step, Math.ceil(vMax / step) * step);
-      const xOf = (t) => plot.x0 + (t - tMin) / (tMax - tMin) * (plot.x1 - plot.x0);
-      const yOf = (v) => plot.y0 - v / vMax * (plot.y0 - plot.y1);
-
-      this.drawAxes(ctx, plot, step, vMax, tMin, tMax, xOf, yOf);
-      this.series.forEach((s, i) => {
-        const list = this.values[i];
-        ctx.strokeStyle = s.color;
-        ctx.lineWidth = 2;
-        ctx.lineJoin = "round";
-        ctx.beginPath();
-        let started = false;
-        for (let k = 0; k < n; k++) {
-          const v = list[k];
-          if (v === null || v === undefined) { started = false; continue; }
-          if (started) ctx.lineTo(xOf(this.times[k]), yOf(v));
-          else { ctx.moveTo(xOf(this.times[k]), yOf(v)); started = true; }
-        }
-        ctx.stroke();
-      });
-      if (this.hoverX !== null && this.hoverX >= plot.x0 && this.hoverX <= plot.x1) {
-        this.drawHover(ctx, plot, xOf, yOf, tMin, tMax);
-      }
-    }
-
-    drawHeader(ctx, w) {
-      ctx.fillStyle = "#1f2a33";
-      ctx.textAlign = "left";
+      ctx.fillStyle = cssVar(this.container, "--card", "#ffffff");
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.fillStyle = cssVar(this.container, "--ink", "#1f2a33");
+      ctx.font = "600 " + 15 * ratio + "px system-ui, sans-serif";
       ctx.textBaseline = "middle";
-      ctx.font = "600 14px system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
-      ctx.fillText(this.title, 8, 16);
-      ctx.font = FONT;
-      // The legend, right-aligned: a colour swatch and a name per series.
-      let x = w - PAD.right;
-      for (let i = this.series.length - 1; i >= 0; i--) {
-        const s = this.series[i];
-        const width = ctx.measureText(s.name).width;
-        x -= width;
-        ctx.fillStyle = "#46555f";
-        ctx.fillText(s.name, x, 16);
-        x -= 18;
+      ctx.fillText(spec.title, pad, pad + titleH / 2);
+      ctx.drawImage(source, pad, pad + titleH);
+      let x = pad;
+      const y = pad + titleH + source.height + legendH / 2;
+      ctx.font = 13 * ratio + "px system-ui, sans-serif";
+      spec.series.forEach((s, i) => {
+        if (!plot.series[i + 1].show) return;
         ctx.fillStyle = s.color;
-        ctx.fillRect(x, 11, 12, 10);
-        x -= 18;
-      }
-    }
-
-    drawAxes(ctx, plot, step, vMax, tMin, tMax, xOf, yOf) {
-      ctx.lineWidth = 1;
-      ctx.textBaseline = "middle";
-      ctx.textAlign = "right";
-      for (let v = 0; v <= vMax + step / 2; v += step) {
-        const y = Math.round(yOf(v)) + 0.5;
-        ctx.strokeStyle = v === 0 ? "#aab6bf" : "#e6eaee";
-        ctx.beginPath();
-        ctx.moveTo(plot.x0, y);
-        ctx.lineTo(plot.x1, y);
-        ctx.stroke();
-        ctx.fillStyle = "#6b7a86";
-        ctx.fillText(formatValue(v) + (this.unit ? " " + this.unit : ""), plot.x0 - 6, y);
-      }
-      // Time ticks at whole multiples of a step giving at least ~90 px between labels.
-      const span = (tMax - tMin) / 1000;
-      const wanted = Math.max(1, (plot.x1 - plot.x0) / 90);
-      const tStep = (TIME_STEPS.find((s) => span / s <= wanted) || 43200) * 1000;
-      ctx.textAlign = "center";
-      ctx.textBaseline = "top";
-      for (let t = Math.ceil(tMin / tStep) * tStep; t <= tMax; t += tStep) {
-        const x = Math.round(xOf(t)) + 0.5;
-        ctx.strokeStyle = "#aab6bf";
-        ctx.beginPath();
-        ctx.moveTo(x, plot.y0);
-        ctx.lineTo(x, plot.y0 + 4);
-        ctx.stroke();
-        ctx.fillStyle = "#6b7a86";
-        ctx.fillText(formatTime(t), x, plot.y0 + 7);
-      }
-    }
-
-    drawHover(ctx, plot, xOf, yOf, tMin, tMax) {
-      // The nearest point in time to the mouse (times are sorted: binary search).
-      const t = tMin + (this.hoverX - plot.x0) / (plot.x1 - plot.x0) * (tMax - tMin);
-      let lo = 0, hi = this.times.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.times[mid] < t) lo = mid + 1; else hi = mid;
-      }
-      if (lo > 0 && t - this.times[lo - 1] < this.times[lo] - t) lo -= 1;
-      const x = Math.round(xOf(this.times[lo])) + 0.5;
-      ctx.strokeStyle = "#8896a0";
-      ctx.setLineDash([4, 3]);
-      ctx.beginPath();
-      ctx.moveTo(x, plot.y1);
-      ctx.lineTo(x, plot.y0);
-      ctx.stroke();
-      ctx.setLineDash([]);
-      const lines = [formatTime(this.times[lo])].concat(this.series.map((s, i) =>
-        s.name + ": " + formatValue(this.values[i][lo]) + (this.unit ? " " + this.unit : "")));
-      const boxW = Math.max(...lines.map((l) => ctx.measureText(l).width)) + 16;
-      const boxH = lines.length * 17 + 8;
-      const bx = x + 10 + boxW > plot.x1 ? x - 10 - boxW : x + 10;
-      ctx.fillStyle = "rgba(22, 34, 44, 0.88)";
-      ctx.fillRect(bx, plot.y1, boxW, boxH);
-      ctx.textAlign = "left";
-      ctx.textBaseline = "top";
-      lines.forEach((line, i) => {
-        ctx.fillStyle = i === 0 ? "#e8eef2" : this.series[i - 1].color;
-        ctx.fillText(line, bx + 8, plot.y1 + 6 + i * 17);
+        ctx.fillRect(x, y - 5 * ratio, 12 * ratio, 10 * ratio);
+        ctx.fillStyle = cssVar(this.container, "--ink", "#1f2a33");
+        ctx.fillText(s.label, x + 18 * ratio, y);
+        x += ctx.measureText(s.label).width + 36 * ratio;
       });
-      this.series.forEach((s, i) => {
-        const v = this.values[i][lo];
-        if (v === null || v === undefined) return;
-        ctx.fillStyle = s.color;
-        ctx.beginPath();
-        ctx.arc(x, yOf(v), 3.5, 0, 2 * Math.PI);
-        ctx.fill();
-      });
+      const link = document.createElement("a");
+      link.download = "locust-" + slug(spec.title) + ".png";
+      link.href = canvas.toDataURL("image/png");
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
     }
   }
 
-  global.LineChart = LineChart;
-  global.LineChart.formatValue = formatValue;
+  global.LocustCharts = {
+    create: (container, options) => new Charts(container, options),
+    formatValue: formatValue,
+    FIELDS: FIELDS,
+  };
 })(window);

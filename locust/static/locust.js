@@ -1,9 +1,13 @@
 /*
  * The Locust dashboard: polls the JSON routes and keeps the page current.
  *
- * /stats/requests every 2 s (header, statistics, failures, slaves and one
- * chart sample), /exceptions every 5 s.  Start, edit, stop and reset go
- * through /swarm, /stop and /stats/reset.  Every URL is relative, so the
+ * /stats/requests every 2 s (header, statistics, failures, slaves, banners),
+ * /stats/history on load and then every 2 s for the samples after the last
+ * one (the charts, drawn by charts.js, show the whole test even when the
+ * page is opened late or reloaded), /exceptions every 5 s, /logs every 3 s.
+ * Start, edit, stop and reset go through /swarm, /stop and /stats/reset.
+ * When the server cannot be reached the numbers are greyed out (they are
+ * from before) until it answers again.  Every URL is relative, so the
  * dashboard also works behind a proxy under a path prefix.  Text from the
  * server (request names, errors, tracebacks) is only ever put in the page
  * through textContent, never as HTML.
@@ -13,11 +17,13 @@
 
   const STATS_INTERVAL = 2000;
   const EXCEPTIONS_INTERVAL = 5000;
+  const LOGS_INTERVAL = 3000;
+  const CPU_WARNING = 90;  // % of one core: above it, latencies include the generator's queueing
 
   const $ = (selector) => document.querySelector(selector);
   const body = document.body;
   const isDistributed = body.dataset.distributed === "1";
-  const fmt = window.LineChart.formatValue;
+  const fmt = window.LocustCharts.formatValue;
 
   let state = body.dataset.state;
   let lastReport = null;
@@ -75,7 +81,7 @@
       });
       const data = await response.json();
       if (!response.ok || !data.success) throw new Error(data.message || response.statusText);
-      if (isNewTest) charts.forEach((c) => c.chart.clear());
+      if (isNewTest) { charts.clear(); historyStart = undefined; }
       // Both forms show what the test runs with now.
       ["#locust-count", "#edit-locust-count"].forEach((id) => { $(id).value = form.locust_count.value; });
       ["#hatch-rate", "#edit-hatch-rate"].forEach((id) => { $(id).value = form.hatch_rate.value; });
@@ -101,7 +107,10 @@
   });
   $("#reset").addEventListener("click", async () => {
     await fetch("./stats/reset");
+    charts.clear();
+    historyStart = undefined;
     refreshStats();
+    refreshExceptions();
   });
 
   // ---- tabs -----------------------------------------------------------------
@@ -112,7 +121,12 @@
       document.querySelectorAll(".panel").forEach((p) => {
         p.classList.toggle("active", p.id === "panel-" + tab.dataset.tab);
       });
-      if (tab.dataset.tab === "charts") charts.forEach((c) => c.chart.draw());
+      if (tab.dataset.tab === "charts") charts.resize();
+      if (tab.dataset.tab === "logs") {
+        unseenWarnings = 0;
+        updateLogsBadge();
+        $("#logs").scrollTop = $("#logs").scrollHeight;  // the newest lines
+      }
     });
   });
 
@@ -126,19 +140,35 @@
     return td;
   }
 
+  /* A name cell that may break after each "/" (long URLs wrap, no sideways scroll). */
+  function nameCell(row, name) {
+    const td = document.createElement("td");
+    td.className = "name";
+    String(name).split(/(?<=\/)/).forEach((part, i) => {
+      if (i) td.appendChild(document.createElement("wbr"));
+      td.appendChild(document.createTextNode(part));
+    });
+    row.appendChild(td);
+    return td;
+  }
+
   function statsRow(s) {
     const tr = document.createElement("tr");
+    const timed = s.num_requests + s.num_failures > 0;
+    const ms = (v) => timed ? fmt(v) : "-";
     cell(tr, s.method === null ? "" : s.method);
-    cell(tr, s.name, "name");
+    nameCell(tr, s.name);
     cell(tr, s.num_requests, "num");
     cell(tr, s.num_failures, "num" + (s.num_failures ? " fails" : ""));
-    cell(tr, fmt(s.median_response_time), "num");
-    cell(tr, fmt(s.response_time_percentile_95), "num");
-    cell(tr, fmt(s.avg_response_time), "num");
-    cell(tr, fmt(s.min_response_time), "num");
-    cell(tr, fmt(s.max_response_time), "num");
-    cell(tr, Math.round(s.avg_content_length), "num");
+    cell(tr, ms(s.median_response_time), "num");
+    cell(tr, ms(s.response_time_percentile_95), "num");
+    cell(tr, ms(s.response_time_percentile_99), "num");
+    cell(tr, ms(s.avg_response_time), "num");
+    cell(tr, ms(s.min_response_time), "num col-min");
+    cell(tr, ms(s.max_response_time), "num");
+    cell(tr, Math.round(s.avg_content_length), "num col-size");
     cell(tr, s.current_rps.toFixed(1), "num");
+    cell(tr, s.current_fail_per_sec.toFixed(1), "num" + (s.current_fail_per_sec ? " fails" : ""));
     return tr;
   }
 
@@ -176,7 +206,7 @@
       const tr = document.createElement("tr");
       cell(tr, e.occurrences, "num fails");
       cell(tr, e.method === null ? "" : e.method);
-      cell(tr, e.name, "name");
+      nameCell(tr, e.name);
       cell(tr, e.error, "error");
       return tr;
     }));
@@ -195,17 +225,65 @@
     return value === null || value === undefined ? "-" : String(value);
   }
 
-  function renderSlaves(slaves) {
+  function formatBytes(value) {
+    if (typeof value !== "number") return "-";
+    return value >= 1 << 30 ? (value / (1 << 30)).toFixed(1) + " GB" : Math.round(value / (1 << 20)) + " MB";
+  }
+
+  function formatCpu(value) {
+    return typeof value === "number" ? Math.round(value) + "%" : "-";
+  }
+
+  function renderSlaves(report) {
+    const slaves = report.slaves;
     if (!isDistributed || !slaves) return;
     $("#slaves-table tbody").replaceChildren(...slaves.map((s) => {
       const tr = document.createElement("tr");
+      if (s.state === "missing") tr.className = "missing";
       cell(tr, s.id, "name");
-      cell(tr, s.state);
+      cell(tr, s.state, s.state === "missing" ? "warn" : "");
       cell(tr, s.user_count, "num");
+      const hot = typeof s.cpu_percent === "number" && s.cpu_percent > CPU_WARNING;
+      const cpu = cell(tr, formatCpu(s.cpu_percent) + (hot ? " \u26a0" : ""), "num" + (hot ? " hot" : ""));
+      if (hot) cpu.title = "Above " + CPU_WARNING + "% CPU: this slave is saturated, its response times include its own queueing";
+      cell(tr, formatBytes(s.memory), "num");
       cell(tr, formatHeartbeat(s.last_heartbeat));
       return tr;
     }));
     $("#slaves-empty").hidden = slaves.length > 0;
+
+    // The banner: slaves marked missing run no users the test counts on.
+    const missing = slaves.filter((s) => s.state === "missing");
+    const banner = $("#slaves-missing");
+    if (missing.length) {
+      let text = missing.length + " of " + slaves.length + " slaves missing";
+      if (report.state === "hatching" || report.state === "running") {
+        text += ": " + report.user_count + " of " + report.target_user_count + " users running";
+      }
+      banner.textContent = text;
+      banner.hidden = false;
+    } else {
+      banner.hidden = true;
+    }
+  }
+
+  /* The saturation banner: the server's warning (above 90% CPU for 10 s,
+     see locust.saturation) or, until then, what is above 90% now. */
+  function renderCpuWarning(report) {
+    let text = report.cpu_warning || "";
+    const active = report.state === "hatching" || report.state === "running";
+    if (!text && active) {
+      const hot = (report.slaves || []).filter((s) => s.state !== "missing" && s.cpu_percent > CPU_WARNING);
+      if (hot.length) {
+        text = hot.length + " slave" + (hot.length > 1 ? "s" : "") + " above " + CPU_WARNING +
+          "% CPU: response times include the generator's own delays";
+      } else if (!isDistributed && report.cpu_percent > CPU_WARNING) {
+        text = "This process is above " + CPU_WARNING + "% CPU: response times include the generator's own delays";
+      }
+    }
+    const el = $("#cpu-warning");
+    el.textContent = text;
+    el.hidden = !text;
   }
 
   function renderExceptions(list) {
@@ -231,33 +309,89 @@
     badge.textContent = list.length;
   }
 
-  // ---- charts -------------------------------------------------------------
+  // ---- charts: the server's history ------------------------------------------
 
-  const charts = [
-    {canvas: "#chart-rps", title: "Total requests per second",
-     series: [{name: "RPS", color: "#2f9e44"}],
-     sample: (r) => [r.total_rps]},
-    {canvas: "#chart-times", title: "Response times", unit: "ms",
-     series: [{name: "Median", color: "#1c7ed6"}, {name: "95th percentile", color: "#f08c00"}],
-     sample: (r) => {
-       const total = r.stats[r.stats.length - 1];
-       return [total.median_response_time, total.response_time_percentile_95];
-     }},
-    {canvas: "#chart-users", title: "Number of users",
-     series: [{name: "Users", color: "#7048e8"}],
-     sample: (r) => [r.user_count]},
-  ].map((c) => ({
-    sample: c.sample,
-    chart: new window.LineChart($(c.canvas), {title: c.title, unit: c.unit, series: c.series}),
-  }));
+  const charts = window.LocustCharts.create($("#charts"));
+  // For the browser tests and the curious: the charts and their samples.
+  window.locustDashboard = {charts: charts};
+  let historyStart;  // the history's start_time: it changes with a new test or a reset
 
-  function sampleCharts(report, previousState) {
-    // Charts follow a running test; after a stop, one last sample shows the drop.
-    const active = report.state === "hatching" || report.state === "running";
-    const justStopped = !active && (previousState === "hatching" || previousState === "running");
-    if (!active && !justStopped) return;
-    const now = Date.now();
-    charts.forEach((c) => c.chart.addPoint(now, c.sample(report)));
+  async function refreshHistory() {
+    const since = historyStart !== undefined && charts.lastTime !== null ? "?since=" + charts.lastTime : "";
+    const response = await fetch("./stats/history" + since, {cache: "no-store"});
+    if (!response.ok) throw new Error(response.statusText);
+    const history = await response.json();
+    if (history.start_time !== historyStart) {
+      // A new test or a reset since the last look: take the whole history.
+      const restart = since !== "";
+      historyStart = history.start_time;
+      if (restart) return refreshHistory();
+      charts.setData(history);
+    } else {
+      charts.append(history);
+    }
+  }
+
+  // ---- logs -------------------------------------------------------------------
+
+  let lastLogId = 0;
+  let unseenWarnings = 0;
+
+  function updateLogsBadge() {
+    const badge = $("#logs-badge");
+    badge.hidden = unseenWarnings === 0;
+    badge.textContent = unseenWarnings;
+  }
+
+  async function refreshLogs() {
+    try {
+      const response = await fetch("./logs?since=" + lastLogId, {cache: "no-store"});
+      if (response.ok) {
+        const lines = (await response.json()).logs;
+        const list = $("#logs");
+        const onTab = $("#panel-logs").classList.contains("active");
+        const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+        lines.forEach((line) => {
+          lastLogId = Math.max(lastLogId, line.id);
+          const li = document.createElement("li");
+          const level = line.level.toLowerCase();
+          li.className = "log log-" + level;
+          const time = document.createElement("time");
+          time.textContent = new Date(line.time * 1000).toLocaleTimeString();
+          const lvl = document.createElement("span");
+          lvl.className = "log-level";
+          lvl.textContent = line.level;
+          const text = document.createElement("span");
+          text.className = "log-message";
+          // A traceback folds under its first line.
+          const [first, ...rest] = (line.logger + ": " + line.message).split("\n");
+          if (rest.length) {
+            const details = document.createElement("details");
+            const summary = document.createElement("summary");
+            summary.textContent = first;
+            const pre = document.createElement("pre");
+            pre.textContent = rest.join("\n");
+            details.append(summary, pre);
+            text.appendChild(details);
+          } else {
+            text.textContent = first;
+          }
+          li.append(time, lvl, text);
+          list.appendChild(li);
+          if (!onTab && (level === "warning" || level === "error" || level === "critical")) unseenWarnings++;
+        });
+        while (list.children.length > 500) list.firstChild.remove();
+        // Follow the newest lines unless the reader scrolled up.
+        if (lines.length && atBottom) {
+          list.scrollTop = list.scrollHeight;
+        }
+        $("#logs-empty").hidden = list.children.length > 0;
+        updateLogsBadge();
+      }
+    } catch (err) {
+      // The stats poll shows the connection banner.
+    }
+    setTimeout(refreshLogs, LOGS_INTERVAL);
   }
 
   // ---- polling ----------------------------------------------------------------
@@ -270,38 +404,50 @@
       const response = await fetch("./stats/requests", {cache: "no-store"});
       if (!response.ok) throw new Error(response.statusText);
       const report = await response.json();
-      const previousState = lastReport ? lastReport.state : state;
       lastReport = report;
-      $("#connection-lost").hidden = true;
       setState(report.state);
       setText("#user-count", report.user_count);
-      setText("#total-rps", report.total_rps.toFixed(1));
+      // While a test runs: the last 10 s; once it stopped: the run's average.
+      const active = report.state === "hatching" || report.state === "running";
+      setText("#rps-label", active || report.state === "ready" ? "RPS" : "Avg RPS");
+      setText("#total-rps", (active ? report.total_rps : report.average_rps).toFixed(1));
       setText("#fail-ratio", formatPercent(report.fail_ratio));
+      setText("#cpu", formatCpu(report.cpu_percent));
+      $("#cpu").classList.toggle("hot", report.cpu_percent > CPU_WARNING);
       if (report.slave_count !== undefined) setText("#slave-count", report.slave_count);
       renderStats(report);
       renderFailures(report.errors);
-      renderSlaves(report.slaves);
-      sampleCharts(report, previousState);
+      renderSlaves(report);
+      renderCpuWarning(report);
+      await refreshHistory();
+      $("#connection-lost").hidden = true;
+      body.classList.remove("stale");
     } catch (err) {
       $("#connection-lost").hidden = false;
+      body.classList.add("stale");
     }
     // Cleared again: a refresh asked for by a button may have overlapped this one.
     clearTimeout(statsTimer);
     statsTimer = setTimeout(refreshStats, STATS_INTERVAL);
   }
 
+  let exceptionsTimer = null;
+
   async function refreshExceptions() {
+    clearTimeout(exceptionsTimer);
     try {
       const response = await fetch("./exceptions", {cache: "no-store"});
       if (response.ok) renderExceptions((await response.json()).exceptions);
     } catch (err) {
       // The stats poll shows the connection banner.
     }
-    setTimeout(refreshExceptions, EXCEPTIONS_INTERVAL);
+    clearTimeout(exceptionsTimer);
+    exceptionsTimer = setTimeout(refreshExceptions, EXCEPTIONS_INTERVAL);
   }
 
   setState(state);
   if (state === "ready") openDialog("start-dialog");
   refreshStats();
   refreshExceptions();
+  refreshLogs();
 })();

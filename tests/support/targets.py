@@ -2,11 +2,13 @@
 
 Routes, for any method: ``/fail...`` answers 500, ``/missing`` 404, anything
 else 200 with a short body.  ``count`` is what the target saw: the side of
-every "reported == served" check.
+every "reported == served" check; ``counts`` the same per path.  Setting
+``delay`` (seconds) makes every answer that much slower from then on.
 """
 
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 __all__ = ["CountingServer"]
@@ -22,6 +24,10 @@ class _CountingHandler(BaseHTTPRequestHandler):
     def _handle(self):
         with self.server.lock:
             self.server.count += 1
+            path = self.path.split("?")[0]
+            self.server.counts[path] = self.server.counts.get(path, 0) + 1
+        if self.server.delay:
+            time.sleep(self.server.delay)
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
@@ -50,6 +56,10 @@ class CountingServer(ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _CountingHandler)
         self.count = 0
+        #: path -> requests received.
+        self.counts = {}
+        #: Seconds every answer waits before it is sent.
+        self.delay = 0.0
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.serve_forever,
                                        kwargs={"poll_interval": 0.05}, daemon=True)
