@@ -119,7 +119,6 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '(locust[\w.]*)'")
 _NO_MODULE = re.compile(r"No module named '((?:locust|gevent)[\w.]*)'")
 #: What to write instead, for names other Locust versions have.
 _RENAMED = {
-    "FastHttpLocust": "FastHttpUser (from locust import FastHttpUser)",
     "StopUser": "StopUser (from locust.exception import StopUser)",
     "MarkovTaskSet": None, "transition": None, "transitions": None,
     "PytestUser": None,
@@ -144,9 +143,6 @@ def _import_hint(exc):
         if module.startswith("gevent"):
             return ("No module named %r: this Locust runs on its own engine, not gevent: "
                     "use locust.engine (spawn, spawn_later, sleep, Group, Timeout) instead"
-                    % module)
-        if module.startswith("locust.contrib"):
-            return ("No module named %r: for FastHttpUser, use from locust import FastHttpUser"
                     % module)
         return ("No module named %r: not part of this Locust (see the README, 'Coming from "
                 "Locust 2.x')" % module)

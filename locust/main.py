@@ -225,7 +225,7 @@ def _check_hosts(classes, options):
     (whose form can give one)."""
     for cls in classes:
         if not (issubclass(cls, HttpLocust) or getattr(cls, "_needs_http_host", False)):
-            continue  # a custom client may take any kind of host (HttpUser: needs_http_host)
+            continue  # a custom client may take any kind of host
         if not cls.host:
             message = ("%s has no host: set its host attribute or use --host, e.g. "
                        "--host http://127.0.0.1:8080" % cls.__name__)

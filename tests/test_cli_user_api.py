@@ -75,12 +75,10 @@ MIXUPS = {
         class WebsiteUser(HttpLocust):
             min_wait = 1000
         ''', "WebsiteUser has no task_set"),
-    "name_from_another_version": ('''
-        from locust.contrib.fasthttp import FastHttpLocust
-        ''', "use from locust import FastHttpUser"),
     "renamed_name": ('''
-        from locust import FastHttpLocust
-        ''', "use FastHttpUser"),
+        from locust.exception import StopUser, StopLocust
+        from locust import StopUser
+        ''', "use StopUser (from locust.exception import StopUser)"),
     "unknown_name": ('''
         from locust import MarkovTaskSet
         ''', "'MarkovTaskSet' from locust: it is not part of this Locust"),

@@ -27,8 +27,9 @@ PACKAGE = os.path.join(ROOT, "locust")
 LAYERS = [
     ("leaves", ["locust._version", "locust.events", "locust.exception"]),
     ("engine", ["locust.engine"]),
-    ("HTTP client", ["locust.clients", "locust._http"]),
-    ("user API", ["locust", "locust.core", "locust.user", "locust.shape", "locust.locustfile",
+    ("HTTP client", ["locust.clients", "locust._http", "locust._fasthttp"]),
+    ("user API", ["locust", "locust.core", "locust.user", "locust.contrib", "locust.shape",
+                  "locust.locustfile",
                   "locust.inspectlocust"]),
     ("statistics", ["locust.stats", "locust.stats_report", "locust.histogram",
                     "locust.stats_errors", "locust.history", "locust.reports",

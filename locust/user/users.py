@@ -17,6 +17,7 @@ attribute (``task_set``, ``min_wait``/``max_wait``) what to write instead.
 import logging
 
 from .. import events
+from .._fasthttp.mixin import FastHttpMixin
 from ..core import HttpLocust, Locust, TaskSet, TaskSetMeta
 from ..engine import GreenletExit
 from ..exception import LocustError, StopLocust, StopTest
@@ -185,78 +186,25 @@ class HttpUser(User):
         self.client = _new_http_session(self)
 
 
-def _new_fast_session(user):
-    """The client of a FastHttpUser: the one place that creates it.
+class FastHttpUser(FastHttpMixin, User):
+    """A user whose ``client`` is a :class:`~locust.contrib.fasthttp.FastHttpSession` (2.x).
 
-    Until the fast client is in, it is the same HttpSession as HttpUser's.
-    """
-    return _new_http_session(user)
-
-
-class FastHttpUser(User):
-    """A user with the fast HTTP client (2.x): same API as HttpUser's client, plus :meth:`rest`.
-
-    The connection settings of 2.x are accepted as class attributes; the
-    client they configure comes from :func:`_new_fast_session`.
+    The fast client of our own (HTTP/1.1 on the engine's sockets): the same
+    request API as HttpUser's client, plus ``rest()``/``rest_()`` on the user
+    and the client. Its settings are class attributes, as in 2.x
+    (``network_timeout``, ``connection_timeout``, ``max_redirects``,
+    ``max_retries``, ``insecure``, ``concurrency``, ``default_headers``,
+    ``client_pool``, ``ssl_context_factory``, ``proxy_host``, ``proxy_port``).
+    Raises LocustError at creation when there is no host.
     """
 
     abstract = True
     _needs_http_host = True
-    #: Seconds before a request times out; connection_timeout for connecting.
-    network_timeout = 60.0
-    connection_timeout = 60.0
-    #: Redirects followed (0: none); retries of a failed connection.
-    max_redirects = 30
-    max_retries = 0
-    #: Do not verify TLS certificates.
-    insecure = True
-    #: Connections per user (2.x); default headers for every request.
-    concurrency = 10
-    default_headers = None
-    proxy_host = None
-    proxy_port = None
-    client_pool = None
 
     def __init__(self, environment=None):
         super().__init__(environment)
         _require_host(self)
-        self.client = _new_fast_session(self)
-
-    def rest(self, method, url, headers=None, **kwargs):
-        """A JSON request in a ``with`` block; ``response.js`` is the parsed body.
-
-        Sends ``Content-Type`` and ``Accept: application/json`` unless given,
-        reports the request as failed when the body is not JSON, and turns an
-        exception raised in the block into a failure of the request.
-        """
-        import contextlib  # only for rest(): importing locust stays light
-        return contextlib.contextmanager(self._rest)(method, url, headers, **kwargs)
-
-    def _rest(self, method, url, headers, **kwargs):
-        merged = {"Content-Type": "application/json", "Accept": "application/json"}
-        merged.update(headers or {})
-        with self.client.request(method, url, headers=merged, catch_response=True, **kwargs) as resp:
-            resp.js = None
-            if resp.text:
-                import json  # only for rest(): importing locust stays light
-                try:
-                    resp.js = json.loads(resp.text)
-                except ValueError:
-                    resp.failure("Could not parse response as JSON. %s, response code %s"
-                                 % (resp.text[:250], resp.status_code))
-            elif resp.ok:
-                resp.failure("No response body, response code %s" % resp.status_code)
-            try:
-                yield resp
-            except AssertionError as exc:
-                resp.failure("Assertion failed: %s" % (exc.args[0] if exc.args else exc))
-            except (StopLocust, StopTest, GreenletExit):
-                raise
-            except Exception as exc:
-                resp.failure("%s: %s" % (type(exc).__name__, exc))
-
-
-# ------------------------------------------------------------------ mix-ups
+        self.client = self._new_fast_client()
 
 def check_user_class(cls):
     """Why ``cls`` cannot run, in one line, or None if it can.

@@ -1,0 +1,1 @@
+"""Optional parts of Locust imported by name, e.g. ``locust.contrib.fasthttp``."""
