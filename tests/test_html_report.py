@@ -391,8 +391,9 @@ import time
 from locust import HttpLocust, TaskSet, task
 from locust import saturation
 
-# Lowered so that the test is short and holds on a shared machine.
-saturation.CPU_THRESHOLD = 40.0
+# Lowered so that the test is short and holds on a shared machine (with
+# four test workers on two cores a busy process may get a third of a core).
+saturation.CPU_THRESHOLD = 10.0
 saturation.SUSTAINED_SECONDS = 2.0
 saturation.SAMPLE_INTERVAL = 0.5
 

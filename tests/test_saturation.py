@@ -69,8 +69,9 @@ import time
 from locust import HttpLocust, TaskSet, task
 from locust import saturation
 
-# Lowered so that the test is short and holds on a shared machine.
-saturation.CPU_THRESHOLD = 40.0
+# Lowered so that the test is short and holds on a shared machine (with
+# four test workers on two cores a busy process may get a third of a core).
+saturation.CPU_THRESHOLD = 10.0
 saturation.SUSTAINED_SECONDS = 2.0
 saturation.SAMPLE_INTERVAL = 0.5
 
@@ -95,7 +96,7 @@ def test_a_saturated_run_warns_and_says_so_in_the_summary(tmp_path, counting_tar
                          "--only-summary"], tmp_path)
     assert result.returncode == 0, result.stderr
     assert len(re.findall(r"WARNING/locust.saturation: The load generator is saturated: this "
-                          r"process \(pid \d+\) used more than 40% CPU for 2 s", result.stderr)) == 1
+                          r"process \(pid \d+\) used more than 10% CPU for 2 s", result.stderr)) == 1
     assert "WARNING: The load generator is saturated" in result.stdout
 
 
@@ -105,6 +106,6 @@ def test_a_master_warns_about_its_slave(tmp_path, counting_target):
                          "-H", counting_target.url, "--only-summary"], tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     # The slave's heartbeats carry its CPU; the master names it.
-    assert re.search(r"saturated: slave \S+_[0-9a-f]{32} used more than 40% CPU", result.stderr)
+    assert re.search(r"saturated: slave \S+_[0-9a-f]{32} used more than 10% CPU", result.stderr)
     assert re.search(r"WARNING: The load generator is saturated: slave ", result.stdout)
     assert saturation.CPU_THRESHOLD == 90.0  # the test process's own limits are untouched
